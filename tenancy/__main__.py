@@ -1,0 +1,5 @@
+import sys
+
+from tenancy.cli import main
+
+sys.exit(main())
