@@ -1,0 +1,163 @@
+"""Rules that span fields of a validated stack config. Each returns problem lines (`<config path>: <why>`)."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Iterator
+
+from stackconfig import cni
+from stackconfig.models import App, StackConfig, Tenant
+from stackconfig.quantity import format_quantity, parse_quantity
+
+TENANTS = "tenancy:tenants"
+CLUSTER = "tenancy:cluster"
+# StatefulSet pods carry `controller-revision-hash: <name>-<10 chars>`, a label value limited to 63 characters.
+MAX_STATEFULSET_NAME = 52
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def cross_field_problems(config: StackConfig) -> list[str]:
+    return [
+        *_cni_problems(config),
+        *_cluster_cidr_problems(config),
+        *_tenant_name_problems(config),
+        *(p for i, t in enumerate(config.tenants) for p in _tenant_problems(config, i, t)),
+    ]
+
+
+def cni_warnings(config: StackConfig) -> list[str]:
+    support = cni.classify(config.cluster.cni)
+    if support is cni.CniSupport.UNKNOWN:
+        return [f"{CLUSTER}.cni: {cni.unknown_message(config.cluster.cni)}"]
+    if support is cni.CniSupport.NON_ENFORCING and config.cluster.allow_unenforced_policies:
+        return [f"{CLUSTER}.cni: {cni.acknowledged_message(config.cluster.cni)}"]
+    return []
+
+
+def _cni_problems(config: StackConfig) -> Iterator[str]:
+    cluster = config.cluster
+    if cni.classify(cluster.cni) is cni.CniSupport.NON_ENFORCING and not cluster.allow_unenforced_policies:
+        yield f"{CLUSTER}.cni: {cni.non_enforcing_message(cluster.cni)}"
+
+
+def _overlaps(path: str, cidrs: list[str]) -> Iterator[str]:
+    networks = [ipaddress.ip_network(c) for c in cidrs]
+    for i, a in enumerate(networks):
+        for j in range(i):
+            b = networks[j]
+            if a.version == b.version and a.overlaps(b):
+                yield f"{path}[{i}]: {a} overlaps {path}[{j}] {b}; list each range once"
+
+
+def _cluster_cidr_problems(config: StackConfig) -> Iterator[str]:
+    yield from _overlaps(f"{CLUSTER}.egressProxy.clusterCidrs", config.cluster.egress_proxy.cluster_cidrs)
+
+
+def _platform_namespaces(config: StackConfig) -> dict[str, str]:
+    cluster = config.cluster
+    names = {cluster.dns.namespace: "dns.namespace", cluster.monitoring.namespace: "monitoring.namespace"}
+    if cluster.egress_proxy.enabled:
+        names[cluster.egress_proxy.namespace] = "egressProxy.namespace"
+    return names
+
+
+def _tenant_name_problems(config: StackConfig) -> Iterator[str]:
+    seen: dict[str, int] = {}
+    platform = _platform_namespaces(config)
+    for i, tenant in enumerate(config.tenants):
+        path = f"{TENANTS}[{i}].name"
+        if tenant.name in seen:
+            yield f"{path}: duplicate tenant '{tenant.name}' (first at {TENANTS}[{seen[tenant.name]}])"
+        seen.setdefault(tenant.name, i)
+        if tenant.name in RESERVED_NAMESPACES or tenant.name.startswith("kube-"):
+            yield f"{path}: '{tenant.name}' is a namespace Kubernetes reserves; tenants need a namespace of their own"
+        elif tenant.name in platform:
+            yield f"{path}: '{tenant.name}' is the platform namespace of {CLUSTER}.{platform[tenant.name]}"
+
+
+def _tenant_problems(config: StackConfig, index: int, tenant: Tenant) -> Iterator[str]:
+    path = f"{TENANTS}[{index}]"
+    owners_seen: set[str] = set()
+    for j, owner in enumerate(tenant.owners):
+        if not owner.strip():
+            yield f"{path}.owners[{j}]: must name a group"
+        elif owner in owners_seen:
+            yield f"{path}.owners[{j}]: duplicate owner '{owner}'"
+        owners_seen.add(owner)
+    app_seen: dict[str, int] = {}
+    for j, app in enumerate(tenant.apps):
+        app_path = f"{path}.apps[{j}]"
+        if app.name in app_seen:
+            yield f"{app_path}.name: duplicate app '{app.name}' in tenant '{tenant.name}' (first at {path}.apps[{app_seen[app.name]}])"
+        app_seen.setdefault(app.name, j)
+        yield from _app_problems(config, tenant, app, app_path)
+    yield from _quota_problems(tenant, path)
+
+
+def _app_problems(config: StackConfig, tenant: Tenant, app: App, path: str) -> Iterator[str]:
+    statefulset = f"{app.name}-database"
+    if len(statefulset) > MAX_STATEFULSET_NAME:
+        yield (
+            f"{path}.name: '{app.name}' is too long: its StatefulSet '{statefulset}' would have {len(statefulset)} "
+            f"characters, Kubernetes allows {MAX_STATEFULSET_NAME} (at most {MAX_STATEFULSET_NAME - len('-database')} for the app name)"
+        )
+    for tier in ("frontend", "backend", "database"):
+        if getattr(app, tier).port == app.metrics_port:
+            yield (
+                f"{path}.metricsPort: {app.metrics_port} is also {tier}.port; monitoring may reach the metrics port "
+                "only, so it must differ from every serving port"
+            )
+    if app.backend.internet_egress and not config.cluster.egress_proxy.enabled:
+        yield f"{path}.backend.internetEgress: needs {CLUSTER}.egressProxy.enabled: true (egress goes only via the proxy)"
+    if app.frontend.load_balancer:
+        yield from _overlaps(f"{path}.frontend.loadBalancer.sourceRanges", app.frontend.load_balancer.source_ranges)
+    yield from _consumer_problems(config, tenant, app, path)
+
+
+def _consumer_problems(config: StackConfig, tenant: Tenant, app: App, path: str) -> Iterator[str]:
+    tenants = {t.name: t for t in config.tenants}
+    seen: set[tuple[str, str, str]] = set()
+    for k, consumer in enumerate(app.consumers):
+        where = f"{path}.consumers[{k}]"
+        key = (consumer.tenant, consumer.app, consumer.tier)
+        if key in seen:
+            yield f"{where}: duplicate consumer {consumer.tenant}/{consumer.app} ({consumer.tier})"
+        seen.add(key)
+        if consumer.tenant == tenant.name and consumer.app == app.name:
+            yield f"{where}: an app cannot be a consumer of itself (its frontend already reaches its backend)"
+        elif consumer.tenant not in tenants:
+            yield f"{where}.tenant: no tenant named '{consumer.tenant}' (tenants: {', '.join(sorted(tenants))})"
+        elif consumer.app not in {a.name for a in tenants[consumer.tenant].apps}:
+            apps = sorted(a.name for a in tenants[consumer.tenant].apps) or ["none"]
+            yield f"{where}.app: tenant '{consumer.tenant}' has no app named '{consumer.app}' (apps: {', '.join(apps)})"
+
+
+def _quota_problems(tenant: Tenant, path: str) -> Iterator[str]:
+    """Pods beyond the quota are refused by the API server at scale-up: say so at review time instead."""
+    cpu = memory = storage = 0
+    pods = 0
+    for app in tenant.apps:
+        for tier in (app.frontend, app.backend, app.database):
+            cpu += parse_quantity(tier.resources.limits.cpu) * tier.replicas
+            memory += parse_quantity(tier.resources.limits.memory) * tier.replicas
+            pods += tier.replicas
+        storage += parse_quantity(app.database.storage) * app.database.replicas
+    quota = tenant.quota
+    for key, used, binary in (("cpu", cpu, False), ("memory", memory, True), ("storage", storage, True)):
+        limit = parse_quantity(getattr(quota, key))
+        if used > limit:
+            yield (
+                f"{path}.quota.{key}: apps need {format_quantity(used, binary)} ({'limits' if key != 'storage' else 'volume claims'}"
+                f" x replicas) but the quota is {getattr(quota, key)}"
+            )
+    if pods > quota.pods:
+        yield f"{path}.quota.pods: apps run {pods} pods but the quota is {quota.pods}"
+    for j, app in enumerate(tenant.apps):
+        for tier_name in ("frontend", "backend", "database"):
+            resources = getattr(app, tier_name).resources
+            for key in ("cpu", "memory"):
+                if parse_quantity(getattr(resources.requests, key)) > parse_quantity(getattr(resources.limits, key)):
+                    yield (
+                        f"{path}.apps[{j}].{tier_name}.resources.requests.{key}: {getattr(resources.requests, key)} "
+                        f"exceeds limits.{key} {getattr(resources.limits, key)}"
+                    )

@@ -1,0 +1,108 @@
+"""From raw config values (a stack file, or what Pulumi hands the program) to a validated `StackConfig`."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from pydantic import ValidationError
+
+from stackconfig.checks import cni_warnings, cross_field_problems
+from stackconfig.errors import ConfigError, problems_from_validation
+from stackconfig.models import StackConfig
+
+NAMESPACE = "tenancy"
+CLUSTER_KEY = f"{NAMESPACE}:cluster"
+TENANTS_KEY = f"{NAMESPACE}:tenants"
+KNOWN_KEYS = ("cluster", "tenants")
+
+
+@dataclass(frozen=True)
+class ParsedConfig:
+    config: StackConfig
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_config(values: Mapping[str, Any]) -> ParsedConfig:
+    """Validate the `tenancy:*` values (keys without the namespace: `cluster`, `tenants`).
+
+    Raises ConfigError listing every problem; warnings (unknown CNI, acknowledged non-enforcing CNI) come back
+    alongside the config for the caller to surface in its own way (pulumi.log.warn, stderr).
+    """
+    problems = []
+    for key in values:
+        if key not in KNOWN_KEYS:
+            close = difflib.get_close_matches(key, KNOWN_KEYS, n=1)
+            hint = f"; did you mean '{NAMESPACE}:{close[0]}'?" if close else f"; known keys: {', '.join(f'{NAMESPACE}:{k}' for k in KNOWN_KEYS)}"
+            problems.append(f"{NAMESPACE}:{key}: unknown config key{hint}")
+    raw = {k: values[k] for k in KNOWN_KEYS if k in values}
+    try:
+        config = StackConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems += problems_from_validation(exc, StackConfig, {k: f"{NAMESPACE}:{k}" for k in KNOWN_KEYS})
+        raise ConfigError(problems) from None
+    problems += cross_field_problems(config)
+    if problems:
+        raise ConfigError(problems)
+    return ParsedConfig(config, cni_warnings(config))
+
+
+@dataclass(frozen=True)
+class StackFile:
+    """A `Pulumi.<stack>.yaml` as written: every config key (namespaced) and which of them are secure."""
+
+    path: Path
+    values: dict[str, Any]
+    secret_keys: frozenset[str]
+
+    def namespace_values(self, namespace: str = NAMESPACE) -> dict[str, Any]:
+        prefix = f"{namespace}:"
+        return {k[len(prefix):]: v for k, v in self.values.items() if k.startswith(prefix)}
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
+def read_stack_file(path: Path) -> StackFile:
+    """Parse a stack file. Secure values cannot be decrypted without the Pulumi CLI; they are kept as markers."""
+    where = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{where}: no such stack file"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{where}: cannot read: {exc.strerror}"]) from None
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError([f"{where}: not valid YAML{at}: {problem}"]) from None
+    if document is None:
+        document = {}
+    if not isinstance(document, dict):
+        raise ConfigError([f"{where}: must be a mapping with a 'config' key, got {type(document).__name__}"])
+    unknown = sorted(set(document) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"})
+    if unknown:
+        raise ConfigError([f"{where}: unknown top-level key '{k}'" for k in unknown])
+    config = document.get("config") or {}
+    if not isinstance(config, dict):
+        raise ConfigError([f"{where}: config: must be a mapping of keys to values"])
+    values: dict[str, Any] = {}
+    secret_keys = set()
+    problems = []
+    for key, value in config.items():
+        if not isinstance(key, str) or ":" not in key:
+            problems.append(f"{where}: config key {key!r} needs a namespace, e.g. '{NAMESPACE}:{key}'")
+            continue
+        values[key] = value
+        if _is_secure(value):
+            secret_keys.add(key)
+    if problems:
+        raise ConfigError(problems)
+    return StackFile(path, values, frozenset(secret_keys))

@@ -1,0 +1,201 @@
+"""The stack config contract (DESIGN.md) as pydantic models: camelCase keys, defaults, unknown keys rejected.
+
+Field-level rules live in `stackconfig.types`; rules spanning fields (unique names, dangling consumers, quota fit)
+live in `stackconfig.checks`, so that every problem is reported at once rather than the first one only.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+from stackconfig.types import (
+    AppName,
+    Cidr,
+    DnsLabel,
+    Image,
+    LabelMap,
+    Port,
+    PositiveInt,
+    Quantity,
+    Replicas,
+)
+
+TIERS = ("frontend", "backend", "database")
+DEFAULT_CLUSTER_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Amounts(Strict):
+    cpu: Quantity
+    memory: Quantity
+
+
+class Resources(Strict):
+    requests: Amounts
+    limits: Amounts
+
+
+def _resources(req_cpu: str, req_mem: str, lim_cpu: str, lim_mem: str) -> Resources:
+    return Resources(requests=Amounts(cpu=req_cpu, memory=req_mem), limits=Amounts(cpu=lim_cpu, memory=lim_mem))
+
+
+def _absolute_paths(paths: list[str]) -> list[str]:
+    for path in paths:
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise ValueError(f"{path!r} must be an absolute path")
+    return paths
+
+
+class Workload(Strict):
+    """What every tier shares: image, serving port, size and how it runs."""
+
+    image: Image
+    port: Port
+    replicas: Replicas
+    resources: Resources
+    # Restricted Pod Security needs a non-root user; images that declare a named user still need a numeric one.
+    run_as_user: PositiveInt = 10001
+    # Images that write outside `writablePaths` (emptyDirs) need this false; the default is the safe one.
+    read_only_root_filesystem: bool = True
+    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp"])
+    env: dict[str, str] = Field(default_factory=dict)
+
+    _paths = field_validator("writable_paths")(_absolute_paths)
+
+
+class LoadBalancer(Strict):
+    source_ranges: list[Cidr] = Field(min_length=1)
+
+
+class Frontend(Workload):
+    port: Port = 8080
+    replicas: Replicas = 2
+    resources: Resources = _resources("100m", "128Mi", "500m", "256Mi")
+    load_balancer: Optional[LoadBalancer] = None
+
+
+class Backend(Workload):
+    port: Port = 8080
+    replicas: Replicas = 2
+    resources: Resources = _resources("250m", "256Mi", "1", "512Mi")
+    internet_egress: bool = False
+
+
+class Database(Workload):
+    image: Image = "postgres:16"
+    port: Port = 5432
+    replicas: Replicas = 1
+    resources: Resources = _resources("250m", "512Mi", "1", "1Gi")
+    storage: Quantity = "10Gi"
+    storage_class: Optional[DnsLabel] = None
+    data_path: str = "/var/lib/postgresql/data"
+    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp", "/var/run/postgresql"])
+    # Name of an existing Secret in the tenant namespace with key `password` (e.g. synced by external-secrets);
+    # the program never holds database passwords itself.
+    password_secret: Optional[DnsLabel] = None
+
+    _data_path = field_validator("data_path")(lambda v: _absolute_paths([v])[0])
+
+
+class Consumer(Strict):
+    """Pods of another app (usually another tenant's) allowed into this app's backend port."""
+
+    tenant: DnsLabel
+    app: AppName
+    tier: Literal["frontend", "backend"] = "backend"
+
+
+class App(Strict):
+    name: AppName
+    metrics_port: Port = 9090
+    frontend: Frontend
+    backend: Backend
+    database: Database = Field(default_factory=Database)
+    consumers: list[Consumer] = Field(default_factory=list)
+
+
+class Quota(Strict):
+    cpu: Quantity = "4"
+    memory: Quantity = "8Gi"
+    pods: PositiveInt = 30
+    storage: Quantity = "20Gi"
+
+
+class Tenant(Strict):
+    name: DnsLabel
+    owners: list[str] = Field(default_factory=list)
+    quota: Quota = Field(default_factory=Quota)
+    # `privileged` is deliberately not offered: it would void the zero-trust promise.
+    pod_security: Literal["restricted", "baseline"] = "restricted"
+    apps: list[App] = Field(default_factory=list)
+
+
+class Dns(Strict):
+    namespace: DnsLabel = "kube-system"
+    pod_labels: LabelMap = Field(default_factory=lambda: {"k8s-app": "kube-dns"})
+    port: Port = 53
+
+
+class Monitoring(Strict):
+    namespace: DnsLabel = "monitoring"
+    pod_labels: LabelMap = Field(default_factory=lambda: {"app.kubernetes.io/name": "prometheus"})
+
+
+class EgressProxy(Strict):
+    enabled: bool = True
+    namespace: DnsLabel = "egress-proxy"
+    image: Image = "ubuntu/squid:6.10-24.10_beta"
+    port: Port = 3128
+    replicas: Replicas = 2
+    resources: Resources = _resources("100m", "128Mi", "500m", "256Mi")
+    run_as_user: PositiveInt = 10001
+    read_only_root_filesystem: bool = True
+    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp", "/var/run/squid", "/var/spool/squid", "/var/log/squid"])
+    cluster_cidrs: list[Cidr] = Field(default_factory=lambda: list(DEFAULT_CLUSTER_CIDRS))
+
+    _paths = field_validator("writable_paths")(_absolute_paths)
+
+
+def _kubernetes_version(value: object) -> str:
+    if isinstance(value, float):
+        # YAML reads 1.30 as the float 1.3: the intended version is unknowable, so insist on quotes.
+        raise ValueError(f"must be a quoted string such as \"1.32\" (YAML read {value!r} as a number)")
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string such as \"1.32\", got {value!r}")
+    major, _, minor = value.partition(".")
+    if major != "1" or not minor.isdigit():
+        raise ValueError(f"'{value}' is not a Kubernetes minor version such as \"1.32\"")
+    return value
+
+
+class Cluster(Strict):
+    cni: str
+    allow_unenforced_policies: bool = False
+    kubernetes_version: str = "1.32"
+    protect: bool = False
+    dns: Dns = Field(default_factory=Dns)
+    monitoring: Monitoring = Field(default_factory=Monitoring)
+    egress_proxy: EgressProxy = Field(default_factory=EgressProxy)
+
+    _version = field_validator("kubernetes_version", mode="before")(_kubernetes_version)
+
+    @field_validator("cni", mode="before")
+    @classmethod
+    def _cni_name(cls, value: object) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"must name the cluster's CNI plugin (e.g. calico, cilium), got {value!r}")
+        return value.strip().lower()
+
+
+class StackConfig(Strict):
+    cluster: Cluster
+    tenants: list[Tenant] = Field(min_length=1)
+
+    def tenant(self, name: str) -> Tenant:
+        return next(t for t in self.tenants if t.name == name)

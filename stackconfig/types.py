@@ -1,0 +1,141 @@
+"""Constrained scalar types of the stack config, each failing with a message a platform engineer can act on."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer
+
+DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+# Service names are DNS-1035 labels: they must also start with a letter.
+DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+# Qualified label key: optional DNS subdomain prefix, then a name of at most 63 characters.
+LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
+DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
+
+
+def _strict_int(value: Any, what: str) -> int:
+    # bool is an int in Python; `port: true` is a typo, not port 1.
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, str) and value.strip().isdigit():
+            return int(value.strip())
+        raise ValueError(f"must be {what}, got {value!r}")
+    return value
+
+
+def _port(value: Any) -> int:
+    port = _strict_int(value, "a port number")
+    if not 1 <= port <= 65535:
+        raise ValueError(f"must be between 1 and 65535, got {port}")
+    return port
+
+
+def _non_negative(value: Any) -> int:
+    number = _strict_int(value, "a whole number")
+    if number < 0:
+        raise ValueError(f"must be 0 or more, got {number}")
+    return number
+
+
+def _positive(value: Any) -> int:
+    number = _strict_int(value, "a whole number")
+    if number < 1:
+        raise ValueError(f"must be 1 or more, got {number}")
+    return number
+
+
+def _string(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be {what} (a string), got {value!r}")
+    return value
+
+
+def _dns_label(value: Any) -> str:
+    name = _string(value, "a name")
+    if len(name) > 63:
+        raise ValueError(f"'{name}' is {len(name)} characters; a Kubernetes name label allows at most 63")
+    if not DNS1123_LABEL.match(name):
+        raise ValueError(
+            f"'{name}' is not a valid Kubernetes name: use lower-case letters, digits and '-', "
+            "starting and ending with a letter or digit"
+        )
+    return name
+
+
+def _app_name(value: Any) -> str:
+    name = _dns_label(value)
+    if not DNS1035_LABEL.match(name):
+        raise ValueError(f"'{name}' must start with a letter: it names Services (DNS-1035 labels)")
+    return name
+
+
+def _cidr(value: Any) -> str:
+    text = _string(value, "a CIDR")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a valid CIDR (expected e.g. 203.0.113.0/24 or 2001:db8::/32)") from None
+    if "/" not in text:
+        raise ValueError(f"'{text}' has no prefix length; write {network.with_prefixlen}")
+    if str(network.network_address) != text.split("/", 1)[0] and network.with_prefixlen != text:
+        raise ValueError(f"'{text}' has host bits set; the network is {network.with_prefixlen}")
+    return network.with_prefixlen
+
+
+def _quantity(value: Any) -> str:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a Kubernetes quantity such as '500m', '2' or '8Gi', got {value!r}")
+    text = str(value) if isinstance(value, (int, float)) else _string(value, "a quantity")
+    if not QUANTITY.match(text):
+        raise ValueError(f"'{text}' is not a Kubernetes quantity (e.g. '500m', '2', '8Gi')")
+    return text
+
+
+def _image(value: Any) -> str:
+    text = _string(value, "a container image reference")
+    if not IMAGE.match(text) or text.endswith((":", "@", "/")):
+        raise ValueError(f"'{text}' is not a container image reference (e.g. 'nginx:1.27')")
+    return text
+
+
+def _label_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping of label keys to values, got {value!r}")
+    if not value:
+        raise ValueError("must name at least one label; an empty selector would select every pod")
+    for key, val in value.items():
+        check_label_key(key)
+        check_label_value(key, val)
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def check_label_key(key: Any) -> None:
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"label key {key!r} must be a non-empty string")
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+        raise ValueError(f"label key '{key}': prefix must be a DNS subdomain")
+    if len(name) > 63 or not LABEL_NAME.match(name):
+        raise ValueError(f"label key '{key}' is not a valid label name")
+
+
+def check_label_value(key: str, value: Any) -> None:
+    if not isinstance(value, str):
+        raise ValueError(f"label '{key}' must have a string value, got {value!r}")
+    if value and (len(value) > 63 or not LABEL_NAME.match(value)):
+        raise ValueError(f"label '{key}' has an invalid value '{value}'")
+
+
+Port = Annotated[int, BeforeValidator(_port)]
+Replicas = Annotated[int, BeforeValidator(_non_negative)]
+PositiveInt = Annotated[int, BeforeValidator(_positive)]
+DnsLabel = Annotated[str, BeforeValidator(_dns_label)]
+AppName = Annotated[str, BeforeValidator(_app_name)]
+Cidr = Annotated[str, BeforeValidator(_cidr)]
+Quantity = Annotated[str, BeforeValidator(_quantity), PlainSerializer(str)]
+Image = Annotated[str, BeforeValidator(_image)]
+LabelMap = Annotated[dict[str, str], BeforeValidator(_label_map)]
