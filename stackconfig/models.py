@@ -158,6 +158,8 @@ class EgressProxy(Strict):
     read_only_root_filesystem: bool = True
     writable_paths: list[str] = Field(default_factory=lambda: ["/tmp", "/var/run/squid", "/var/spool/squid", "/var/log/squid"])
     cluster_cidrs: list[Cidr] = Field(default_factory=lambda: list(DEFAULT_CLUSTER_CIDRS))
+    # Ports the proxy may open on the internet; least privilege: web only unless the platform says otherwise.
+    internet_ports: list[Port] = Field(default_factory=lambda: [80, 443], min_length=1)
 
     _paths = field_validator("writable_paths")(_absolute_paths)
 
