@@ -1,0 +1,9 @@
+"""Pure builders of NetworkPolicy manifests, one module per pattern; no Pulumi import.
+
+Every builder returns a complete `networking.k8s.io/v1` NetworkPolicy as a dict, so the Pulumi components, the
+offline render and the tests all see the very same object. Each docstring names the seed scenario it answers.
+"""
+
+from policies.compose import app_policies, platform_policies, tenant_policies
+
+__all__ = ["app_policies", "platform_policies", "tenant_policies"]

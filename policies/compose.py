@@ -1,0 +1,69 @@
+"""Which policies a platform, a tenant and an app get: the whole allowed-flow design in one readable place."""
+
+from __future__ import annotations
+
+from policies.dns import dns_egress
+from policies.egress_proxy import proxy_ingress, proxy_internet_egress
+from policies.flows import Pods, allow_flow, egress_to, ingress_from
+from policies.isolation import default_deny
+from policies.labels import proxy_selector, tier_selector, workload_name
+from policies.load_balancer import load_balancer_ingress
+from policies.monitoring import monitoring_ingress
+from stackconfig.models import App, Cluster, Tenant
+
+
+def namespace_baseline(namespace: str, cluster: Cluster) -> list[dict]:
+    """Default deny in both directions, plus DNS: what every namespace this program owns starts from."""
+    return [default_deny(namespace), dns_egress(namespace, cluster.dns.namespace, cluster.dns.pod_labels, cluster.dns.port)]
+
+
+def platform_policies(cluster: Cluster) -> list[dict]:
+    """The egress proxy's namespace: deny by default, accept marked tenant pods, reach only the internet."""
+    proxy = cluster.egress_proxy
+    if not proxy.enabled:
+        return []
+    return [
+        *namespace_baseline(proxy.namespace, cluster),
+        proxy_ingress(proxy.namespace, proxy.port),
+        proxy_internet_egress(proxy.namespace, proxy.cluster_cidrs, proxy.internet_ports),
+    ]
+
+
+def tenant_policies(tenant: Tenant, cluster: Cluster) -> list[dict]:
+    """Tenant-wide: isolation, DNS, and monitoring on metrics ports (scenarios 1, 3, 5, 6, 10)."""
+    return [
+        *namespace_baseline(tenant.name, cluster),
+        monitoring_ingress(tenant.name, cluster.monitoring.namespace, cluster.monitoring.pod_labels),
+    ]
+
+
+def app_policies(tenant: Tenant, app: App, cluster: Cluster) -> dict[str, list[dict]]:
+    """An app's allowed flows, by the namespace each policy lives in (a consumer's egress half lives in the
+    consumer's namespace). Nothing else is allowed: this list *is* the app's network design."""
+    ns = tenant.name
+
+    def pods(tier: str) -> Pods:
+        return Pods(ns, tier_selector(app.name, tier))
+
+    frontend, backend, database = app.frontend, app.backend, app.database
+    own: list[dict] = [
+        *allow_flow(f"{app.name}-frontend-to-backend", "tier-flow", pods("frontend"), pods("backend"), backend.port),
+        *allow_flow(f"{app.name}-backend-to-database", "tier-flow", pods("backend"), pods("database"), database.port),
+    ]
+    if frontend.load_balancer:
+        own.append(load_balancer_ingress(ns, app.name, frontend.port, frontend.load_balancer.source_ranges))
+    if backend.internet_egress:
+        proxy = cluster.egress_proxy
+        own.append(egress_to(
+            f"{app.name}-backend-to-egress-proxy", "egress-via-proxy",
+            pods("backend"), Pods(proxy.namespace, proxy_selector()), proxy.port,
+        ))
+    by_namespace: dict[str, list[dict]] = {ns: own}
+    for consumer in app.consumers:
+        source = Pods(consumer.tenant, tier_selector(consumer.app, consumer.tier))
+        from_name = f"{workload_name(app.name, 'backend')}-from-{consumer.tenant}-{consumer.app}-{consumer.tier}"
+        to_name = f"{workload_name(consumer.app, consumer.tier)}-to-{ns}-{app.name}-backend"
+        own.append(ingress_from(from_name, "consumer", source, pods("backend"), backend.port))
+        by_namespace.setdefault(consumer.tenant, []).append(
+            egress_to(to_name, "consumer", source, pods("backend"), backend.port))
+    return by_namespace

@@ -1,0 +1,57 @@
+"""Egress only via the platform proxy (seed scenario 4)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from policies.labels import INTERNET_EGRESS, TENANT, proxy_selector
+from policies.manifest import network_policy, tcp
+
+# Never reachable from the proxy whatever clusterCidrs says: cloud metadata endpoints (169.254.169.254, fd00:ec2::254)
+# live in link-local space and hand out node credentials.
+ALWAYS_EXCLUDED = ("169.254.0.0/16", "fe80::/10", "fc00::/7")
+
+
+def proxy_ingress(namespace: str, port: int) -> dict:
+    """Scenario 4: the proxy accepts only tenant pods marked for internet egress, on its port. Tenants cannot
+    forge the namespace side: only the platform sets `tenancy/tenant` on namespaces."""
+    return network_policy(
+        "egress-proxy-from-tenants", namespace, "egress-proxy-ingress",
+        {
+            "podSelector": proxy_selector(),
+            "policyTypes": ["Ingress"],
+            "ingress": [{
+                "from": [{
+                    "namespaceSelector": {"matchExpressions": [{"key": TENANT, "operator": "Exists"}]},
+                    "podSelector": {"matchLabels": {INTERNET_EGRESS: "true"}},
+                }],
+                "ports": [tcp(port)],
+            }],
+        },
+    )
+
+
+def internet_blocks(cluster_cidrs: list[str]) -> list[dict]:
+    """ipBlocks for "the internet": everything except the cluster/private ranges and link-local, per family."""
+    excluded = [ipaddress.ip_network(c) for c in (*cluster_cidrs, *ALWAYS_EXCLUDED)]
+    blocks = []
+    for everything in (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")):
+        holes = sorted({str(n) for n in excluded if n.version == everything.version},
+                       key=lambda c: ipaddress.ip_network(c))
+        block: dict = {"cidr": str(everything)}
+        if holes:
+            block["except"] = holes
+        blocks.append({"ipBlock": block})
+    return blocks
+
+
+def proxy_internet_egress(namespace: str, cluster_cidrs: list[str], ports: list[int]) -> dict:
+    """Scenario 4: the proxy reaches the internet on the allowed ports, but no cluster or private range."""
+    return network_policy(
+        "egress-proxy-to-internet", namespace, "egress-proxy-internet",
+        {
+            "podSelector": proxy_selector(),
+            "policyTypes": ["Egress"],
+            "egress": [{"to": internet_blocks(cluster_cidrs), "ports": [tcp(p) for p in ports]}],
+        },
+    )
