@@ -81,8 +81,11 @@ def _cidr(value: Any) -> str:
         raise ValueError(f"'{text}' is not a valid CIDR (expected e.g. 203.0.113.0/24 or 2001:db8::/32)") from None
     if "/" not in text:
         raise ValueError(f"'{text}' has no prefix length; write {network.with_prefixlen}")
-    if str(network.network_address) != text.split("/", 1)[0] and network.with_prefixlen != text:
-        raise ValueError(f"'{text}' has host bits set; the network is {network.with_prefixlen}")
+    # Ask ipaddress itself: comparing spellings misreads '2001:DB8::/32' or '2001:db8:0::/48' as having host bits.
+    try:
+        ipaddress.ip_network(text, strict=True)
+    except ValueError:
+        raise ValueError(f"'{text}' has host bits set; the network is {network.with_prefixlen}") from None
     return network.with_prefixlen
 
 
