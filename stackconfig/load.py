@@ -63,6 +63,31 @@ class StackFile:
         return {k[len(prefix):]: v for k, v in self.values.items() if k.startswith(prefix)}
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses a key written twice in one mapping.
+
+    PyYAML keeps the last value silently, so a second `frontend:` or `tenancy:tenants:` would drop the first one
+    (and with it a policy) without a word; YAML itself requires keys to be unique.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<:` merges are meant to be overridden by the keys beside them
+            key = self.construct_object(key_node, deep=True)
+            try:
+                if key in first_line:
+                    raise yaml.constructor.ConstructorError(
+                        None, None,
+                        f"duplicate key {key!r} (first at line {first_line[key] + 1})", key_node.start_mark,
+                    )
+                first_line[key] = key_node.start_mark.line
+            except TypeError:
+                continue  # unhashable key: the base constructor reports it
+        return super().construct_mapping(node, deep)
+
+
 def _is_secure(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 
@@ -77,7 +102,7 @@ def read_stack_file(path: Path) -> StackFile:
     except OSError as exc:
         raise ConfigError([f"{where}: cannot read: {exc.strerror}"]) from None
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
