@@ -101,6 +101,8 @@ def read_stack_file(path: Path) -> StackFile:
         raise ConfigError([f"{where}: no such stack file"]) from None
     except OSError as exc:
         raise ConfigError([f"{where}: cannot read: {exc.strerror}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{where}: not UTF-8 text (byte {exc.start})"]) from None
     try:
         document = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
