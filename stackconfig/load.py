@@ -18,6 +18,7 @@ NAMESPACE = "tenancy"
 CLUSTER_KEY = f"{NAMESPACE}:cluster"
 TENANTS_KEY = f"{NAMESPACE}:tenants"
 KNOWN_KEYS = ("cluster", "tenants")
+TOP_LEVEL_KEYS = ("config", "encryptedkey", "encryptionsalt", "environment", "secretsprovider")
 
 
 @dataclass(frozen=True)
@@ -71,21 +72,28 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first_line: dict[Any, int] = {}
+        first_line: dict[tuple[type, Any], int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<:` merges are meant to be overridden by the keys beside them
             key = self.construct_object(key_node, deep=True)
+            # Typed, because Python has 1 == True while YAML keeps `1:` and `true:` apart.
+            typed = (type(key), key)
             try:
-                if key in first_line:
+                if typed in first_line:
                     raise yaml.constructor.ConstructorError(
                         None, None,
-                        f"duplicate key {key!r} (first at line {first_line[key] + 1})", key_node.start_mark,
+                        f"duplicate key {key!r} (first at line {first_line[typed] + 1})", key_node.start_mark,
                     )
-                first_line[key] = key_node.start_mark.line
+                first_line[typed] = key_node.start_mark.line
             except TypeError:
                 continue  # unhashable key: the base constructor reports it
         return super().construct_mapping(node, deep)
+
+
+def _hint(key: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"; did you mean '{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
 
 
 def _is_secure(value: Any) -> bool:
@@ -114,10 +122,13 @@ def read_stack_file(path: Path) -> StackFile:
         document = {}
     if not isinstance(document, dict):
         raise ConfigError([f"{where}: must be a mapping with a 'config' key, got {type(document).__name__}"])
-    unknown = sorted(set(document) - {"config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment"})
+    # key=str: YAML keys may be numbers or booleans, which do not sort among strings.
+    unknown = sorted(set(document) - set(TOP_LEVEL_KEYS), key=str)
     if unknown:
-        raise ConfigError([f"{where}: unknown top-level key '{k}'" for k in unknown])
-    config = document.get("config") or {}
+        raise ConfigError([f"{where}: unknown top-level key '{k}'{_hint(str(k), TOP_LEVEL_KEYS)}" for k in unknown])
+    config = document.get("config")
+    if config is None:
+        config = {}
     if not isinstance(config, dict):
         raise ConfigError([f"{where}: config: must be a mapping of keys to values"])
     values: dict[str, Any] = {}
@@ -126,6 +137,12 @@ def read_stack_file(path: Path) -> StackFile:
     for key, value in config.items():
         if not isinstance(key, str) or ":" not in key:
             problems.append(f"{where}: config key {key!r} needs a namespace, e.g. '{NAMESPACE}:{key}'")
+            continue
+        namespace, _, name = key.partition(":")
+        # Keys of other providers (kubernetes:context, aws:region) belong here; a misspelt `tenancy` would be
+        # skipped by namespace_values() and surface only as a baffling "tenancy:cluster: required".
+        if namespace != NAMESPACE and difflib.get_close_matches(namespace, [NAMESPACE], n=1, cutoff=0.8):
+            problems.append(f"{where}: config key '{key}' has namespace '{namespace}'; did you mean '{NAMESPACE}:{name}'?")
             continue
         values[key] = value
         if _is_secure(value):
