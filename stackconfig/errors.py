@@ -77,7 +77,8 @@ def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
     if kind == "value_error":
         return str(error["ctx"]["error"]) if "ctx" in error else error["msg"].removeprefix("Value error, ")
     if kind == "literal_error":
-        return f"must be one of {error['ctx']['expected']}, got {_describe(error['input'])}"
+        # pydantic's `expected` already reads "'a' or 'b'" / "'a', 'b' or 'c'"; "one of 'a' or 'b'" did not.
+        return f"must be {error['ctx']['expected']}, got {_describe(error['input'])}"
     if kind in ("bool_type", "bool_parsing"):
         return f"must be true or false, got {_describe(error['input'])}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
