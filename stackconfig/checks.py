@@ -50,7 +50,12 @@ def _overlaps(path: str, cidrs: list[str]) -> Iterator[str]:
 
 
 def _cluster_cidr_problems(config: StackConfig) -> Iterator[str]:
-    yield from _overlaps(f"{CLUSTER}.egressProxy.clusterCidrs", config.cluster.egress_proxy.cluster_cidrs)
+    proxy = config.cluster.egress_proxy
+    path = f"{CLUSTER}.egressProxy.clusterCidrs"
+    # The proxy may reach everything outside these ranges: with none listed it could reach every pod (scenario 4).
+    if proxy.enabled and not proxy.cluster_cidrs:
+        yield f"{path}: must list the cluster's pod, service and private ranges; with none the proxy could reach every pod"
+    yield from _overlaps(path, proxy.cluster_cidrs)
 
 
 def _platform_namespaces(config: StackConfig) -> dict[str, str]:
