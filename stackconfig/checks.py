@@ -74,8 +74,10 @@ def _tenant_name_problems(config: StackConfig) -> Iterator[str]:
         if tenant.name in seen:
             yield f"{path}: duplicate tenant '{tenant.name}' (first at {TENANTS}[{seen[tenant.name]}])"
         seen.setdefault(tenant.name, i)
-        if tenant.name in RESERVED_NAMESPACES or tenant.name.startswith("kube-"):
+        if tenant.name in RESERVED_NAMESPACES:
             yield f"{path}: '{tenant.name}' is a namespace Kubernetes reserves; tenants need a namespace of their own"
+        elif tenant.name.startswith("kube-"):
+            yield f"{path}: '{tenant.name}': the 'kube-' prefix is reserved for Kubernetes system namespaces"
         elif tenant.name in platform:
             yield f"{path}: '{tenant.name}' is the platform namespace of {CLUSTER}.{platform[tenant.name]}"
 
