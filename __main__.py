@@ -1,0 +1,5 @@
+"""Entry point of the Pulumi program (`pulumi preview` / `pulumi up`)."""
+
+import program
+
+program.main()

@@ -1,0 +1,61 @@
+"""The Pulumi program: stack config -> validated model -> Platform, Tenant and ThreeTierApp components.
+
+`__main__.py` (what `pulumi up` runs) and the offline render (`python -m tenancy render`) both call `main()`, so
+what is reviewed offline is what the engine deploys.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+
+from components import Platform, Tenant, ThreeTierApp
+from stackconfig import ConfigError, ParsedConfig, StackConfig, parse_config
+from stackconfig.load import NAMESPACE
+
+
+def config_values() -> dict[str, Any]:
+    """Every `tenancy:*` config value of the running stack, decoded (Pulumi hands structured values as JSON).
+
+    Read from the runtime's whole config map rather than key by key, so a misspelt key is reported instead of
+    silently ignored."""
+    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        namespace, _, name = key.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        try:
+            values[name] = json.loads(value) if isinstance(value, str) else value
+        except json.JSONDecodeError:
+            values[name] = value
+    return values
+
+
+def load_config() -> ParsedConfig:
+    return parse_config(config_values())
+
+
+def build(config: StackConfig) -> dict[str, Tenant]:
+    Platform("platform", config.cluster)
+    tenants = {t.name: Tenant(t.name, t, config.cluster) for t in config.tenants}
+    for tenant in config.tenants:
+        for app in tenant.apps:
+            ThreeTierApp(f"{tenant.name}-{app.name}", tenant, app, config.cluster, tenants,
+                         opts=pulumi.ResourceOptions(depends_on=[tenants[tenant.name]]))
+    return tenants
+
+
+def main() -> None:
+    try:
+        parsed = load_config()
+    except ConfigError as exc:
+        # RunError: Pulumi prints the message alone, without a Python traceback.
+        raise pulumi.RunError("invalid stack config:\n  " + "\n  ".join(exc.problems)) from None
+    for warning in parsed.warnings:
+        pulumi.log.warn(warning)
+    build(parsed.config)
+    pulumi.export("tenants", [t.name for t in parsed.config.tenants])

@@ -1,0 +1,54 @@
+"""A tenant's namespace and the guard rails around it: quota, default container sizes, owners' access."""
+
+from __future__ import annotations
+
+from policies.labels import managed, namespace_labels
+from stackconfig.models import Tenant
+
+
+def namespace(tenant: Tenant) -> dict:
+    return {
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": tenant.name, "labels": namespace_labels(tenant.name, tenant.pod_security)},
+    }
+
+
+def resource_quota(tenant: Tenant) -> dict:
+    quota = tenant.quota
+    load_balancers = sum(1 for app in tenant.apps if app.frontend.load_balancer)
+    return {
+        "apiVersion": "v1", "kind": "ResourceQuota",
+        "metadata": {"name": "tenant-quota", "namespace": tenant.name, "labels": managed()},
+        "spec": {"hard": {
+            "requests.cpu": quota.cpu, "limits.cpu": quota.cpu,
+            "requests.memory": quota.memory, "limits.memory": quota.memory,
+            "requests.storage": quota.storage,
+            "pods": str(quota.pods),
+            # Only the load balancers the config declares; a tenant cannot expose more on its own.
+            "services.loadbalancers": str(load_balancers),
+        }},
+    }
+
+
+def limit_range(tenant: Tenant) -> dict:
+    """Containers a tenant creates by hand still get requests and limits, so the quota can account for them."""
+    return {
+        "apiVersion": "v1", "kind": "LimitRange",
+        "metadata": {"name": "tenant-defaults", "namespace": tenant.name, "labels": managed()},
+        "spec": {"limits": [{
+            "type": "Container",
+            "default": {"cpu": "500m", "memory": "256Mi"},
+            "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+        }]},
+    }
+
+
+def owners_binding(tenant: Tenant) -> dict | None:
+    if not tenant.owners:
+        return None
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+        "metadata": {"name": "tenant-owners-admin", "namespace": tenant.name, "labels": managed()},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "admin"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": owner} for owner in tenant.owners],
+    }

@@ -1,0 +1,51 @@
+"""`render --stack S [--out DIR]`: the program's resources for one stack as kubectl-ready YAML, offline."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from stackconfig import ConfigError
+from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
+from tenancy.render import REPO_ROOT, render_stack, stack_path, summary, write_atomically
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "render", help="render a stack's resources to YAML without Pulumi CLI or cluster",
+        description="Run the Pulumi program for Pulumi.STACK.yaml under mocks and write one YAML file per "
+                    "namespace plus _cluster.yaml (cluster-scoped objects, apply it first).")
+    parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.STACK.yaml")
+    parser.add_argument("--out", type=Path, help="output directory (default: build/STACK)")
+    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help="directory holding Pulumi.yaml")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    out = args.out or Path("build") / args.stack
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        rendered = render_stack(args.stack, args.project_dir)
+    except ConfigError as exc:
+        where = stack_path(args.stack, args.project_dir)
+        err.print(f"[bold red]error:[/] {where.name}: invalid stack config, nothing written", markup=True)
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False)
+        return EXIT_BAD_INPUT
+    for warning in rendered.parsed.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", markup=True)
+    files = rendered.by_file()
+    header = f"# Rendered by `python -m tenancy render --stack {args.stack}` - do not edit; change Pulumi.{args.stack}.yaml.\n"
+    write_atomically(files, out, header)
+    table = Table(title=f"stack {args.stack}: {sum(len(d) for d in files.values())} objects -> {out}/")
+    table.add_column("file")
+    table.add_column("kinds")
+    table.add_column("objects", justify="right")
+    for name, kinds, count in summary(files):
+        table.add_row(name, kinds, str(count))
+    Console(highlight=False).print(table)
+    return EXIT_OK

@@ -1,0 +1,119 @@
+"""Run the real Pulumi program in-process under mocks and record every resource it registers.
+
+Pulumi's mock monitor sees each resource's inputs; a stack transformation sees its options (parent, protect,
+dependencies). Together they are what `pulumi up` would send to the engine, without a CLI or a cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import pulumi
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+# How the Python SDK marks a secret value on the wire (sdk/python/lib/pulumi/runtime/rpc.py).
+_SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
+_SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+REDACTED = "[secret]"
+PROJECT = "tenancy"
+
+
+def clean(value: Any) -> Any:
+    """Wire values back to plain YAML-able data: secrets redacted, integral floats (all numbers travel as
+    doubles) back to ints."""
+    if isinstance(value, dict):
+        if value.get(_SECRET_SIG_KEY) == _SECRET_SIG:
+            return REDACTED
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+@dataclass
+class Recorded:
+    type: str
+    name: str
+    custom: bool
+    inputs: dict = field(default_factory=dict)
+    parent: str | None = None  # name of the parent resource (None for the stack's direct children)
+    parent_type: str | None = None
+    protect: bool = False
+    retain_on_delete: bool = False
+    depends_on: list[str] = field(default_factory=list)  # "type::name" of each explicit dependency
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}::{self.name}"
+
+
+class _Recorder(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.inputs: dict[str, dict] = {}
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        self.inputs[f"{args.typ}::{args.name}"] = clean(args.inputs)
+        return f"{args.name}-id", args.inputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        return {}
+
+
+@dataclass
+class Recording:
+    resources: list[Recorded]
+
+    def custom(self) -> list[Recorded]:
+        return [r for r in self.resources if r.custom]
+
+    def by_type(self, type_: str) -> list[Recorded]:
+        return [r for r in self.resources if r.type == type_]
+
+    def get(self, type_: str, name: str) -> Recorded:
+        for r in self.resources:
+            if r.type == type_ and r.name == name:
+                return r
+        raise KeyError(f"{type_}::{name}")
+
+
+def _dependency_key(resource: Any) -> str:
+    return f"{resource._type}::{resource._name}"
+
+
+def record(program: Callable[[], None], stack: str, config: dict[str, str], secret_keys: list[str] = ()) -> Recording:
+    """Run `program` as stack `stack` of project `tenancy` with `config` (namespaced keys, JSON-encoded values)."""
+    recorder = _Recorder()
+    pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False)
+    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    order: list[Recorded] = []
+
+    def observe(args: pulumi.ResourceTransformationArgs) -> None:
+        opts = args.opts
+        parent = opts.parent if opts and isinstance(opts.parent, pulumi.Resource) else None
+        if parent is not None and parent._type == "pulumi:pulumi:Stack":
+            parent = None
+        order.append(Recorded(
+            type=args.type_, name=args.name, custom=isinstance(args.resource, pulumi.CustomResource),
+            parent=parent._name if parent is not None else None,
+            parent_type=parent._type if parent is not None else None,
+            protect=bool(opts.protect) if opts else False,
+            retain_on_delete=bool(opts.retain_on_delete) if opts else False,
+            depends_on=[_dependency_key(d) for d in (opts.depends_on or [])] if opts and isinstance(opts.depends_on, list) else [],
+        ))
+        return None
+
+    pulumi.runtime.register_stack_transformation(observe)
+    _sync_await(run_pulumi_func(program))
+    for resource in order:
+        resource.inputs = recorder.inputs.get(resource.key, {})
+    return Recording(order)
+
+
+def config_for_pulumi(values: dict[str, Any]) -> dict[str, str]:
+    """Pulumi keeps every config value as a string; structured ones as JSON."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}

@@ -1,0 +1,141 @@
+"""Offline render: a stack file -> the program under mocks -> kubectl-ready YAML per namespace, written atomically."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from stackconfig import ConfigError, ParsedConfig, read_stack_file
+from stackconfig.load import NAMESPACE
+from tenancy.recording import REDACTED, Recording, config_for_pulumi, record
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CLUSTER_FILE = "_cluster.yaml"
+# Apply order inside a file: isolation before anything that runs.
+KIND_ORDER = ("Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "RoleBinding", "PersistentVolumeClaim",
+              "Service", "StatefulSet", "Deployment")
+
+
+@dataclass
+class Render:
+    stack: str
+    parsed: ParsedConfig
+    recording: Recording
+
+    def manifests(self) -> list[dict]:
+        """Every Kubernetes object the program registers, as it would be sent to the API server."""
+        return [r.inputs for r in self.recording.custom() if r.type.startswith("kubernetes:")]
+
+    def by_file(self) -> dict[str, list[dict]]:
+        files: dict[str, list[dict]] = defaultdict(list)
+        for manifest in self.manifests():
+            namespace = manifest.get("metadata", {}).get("namespace")
+            files[f"{namespace}.yaml" if namespace else CLUSTER_FILE].append(manifest)
+        files.setdefault(CLUSTER_FILE, [])
+        for docs in files.values():
+            docs.sort(key=_apply_order)
+        return dict(sorted(files.items()))
+
+
+def _apply_order(manifest: dict) -> tuple:
+    kind = manifest.get("kind", "")
+    rank = KIND_ORDER.index(kind) if kind in KIND_ORDER else len(KIND_ORDER)
+    return rank, manifest.get("metadata", {}).get("name", "")
+
+
+def stack_path(stack: str, project_dir: Path = REPO_ROOT) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def render_stack(stack: str, project_dir: Path = REPO_ROOT) -> Render:
+    """Raises ConfigError (with path-named problems) before anything is registered when the config is bad."""
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    import program  # the very module `pulumi up` runs
+
+    stack_file = read_stack_file(stack_path(stack, project_dir))
+    secure_tenancy = sorted(k for k in stack_file.secret_keys if k.startswith(f"{NAMESPACE}:"))
+    if secure_tenancy:
+        raise ConfigError([
+            f"{k}: is a secure value; the offline render cannot decrypt it (keep tenancy config in plain text, "
+            "secrets belong in Kubernetes Secrets)" for k in secure_tenancy])
+    # Other namespaces' secrets (a kubeconfig, say) are never decrypted here: the program sees a redaction.
+    values = {k: (REDACTED if k in stack_file.secret_keys else v) for k, v in stack_file.values.items()}
+    parsed: ParsedConfig | None = None
+
+    def run() -> None:
+        nonlocal parsed
+        parsed = program.load_config()
+        program.build(parsed.config)
+
+    # Validate first, outside the Pulumi run, so a bad config registers nothing at all.
+    from stackconfig import parse_config
+    parse_config(stack_file.namespace_values())
+    recording = record(run, stack, config_for_pulumi(values), sorted(stack_file.secret_keys))
+    assert parsed is not None
+    return Render(stack, parsed, recording)
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str_presenter)
+
+
+_FIRST_KEYS = ("apiVersion", "kind", "metadata", "name", "namespace")
+
+
+def canonical(value):
+    """Stable key order for reviewable diffs: identity first (apiVersion, kind, metadata, name, namespace), then
+    alphabetical. Mock inputs arrive in wire order, which is not stable."""
+    if isinstance(value, dict):
+        first = [k for k in _FIRST_KEYS if k in value]
+        rest = sorted(k for k in value if k not in _FIRST_KEYS)
+        return {k: canonical(value[k]) for k in (*first, *rest)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
+def to_yaml(docs: list[dict]) -> str:
+    return yaml.dump_all([canonical(d) for d in docs], Dumper=_Dumper, sort_keys=False, default_flow_style=False, explicit_start=True)
+
+
+def write_atomically(files: dict[str, list[dict]], out_dir: Path, header: str) -> None:
+    """Write into a sibling temp dir, then swap it in: readers see the old render or the new one, never half."""
+    out_dir = out_dir.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        for name, docs in files.items():
+            (staging / name).write_text(header + to_yaml(docs), encoding="utf-8")
+        if out_dir.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
+            os.rename(out_dir, retired / out_dir.name)
+            os.rename(staging, out_dir)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def summary(files: dict[str, list[dict]]) -> list[tuple[str, str, int]]:
+    rows = []
+    for name, docs in files.items():
+        kinds = Counter(d.get("kind", "?") for d in docs)
+        rows.append((name, ", ".join(f"{k} {kinds[k]}" for k in sorted(kinds, key=lambda k: _apply_order({"kind": k}))), len(docs)))
+    return rows
