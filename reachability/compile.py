@@ -1,0 +1,109 @@
+"""Policies compiled into targets -> rules -> peer matchers -> port matchers, all over workload-class bitsets.
+
+A compiled policy knows the bitset of classes it selects; each compiled rule knows, per peer, the bitset of classes
+that peer admits (namespace part AND pod part, evaluated once through the label indexes), its ipBlocks for external
+addresses, and its port specs. The matrix aggregates these bitsets; a verdict walks the same objects for one pair,
+which is what makes every verdict carry the rule that decided it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from .ipblocks import Address, IPBlock
+from .model import Peer, Policy, Rule
+from .ports import PortSpec
+from .selectors import LabelIndex
+
+
+@dataclass
+class CompiledPeer:
+    index: int
+    peer: Peer
+    classes: int  # bitset of workload classes admitted (always 0 for an ipBlock peer)
+
+    def admits_address(self, addr: Address) -> bool:
+        return self.peer.ip_block is not None and self.peer.ip_block.contains(addr)
+
+
+@dataclass
+class CompiledRule:
+    direction: str  # "ingress" | "egress"
+    index: int
+    rule: Rule
+    peers: tuple[CompiledPeer, ...] | None  # None: the rule has no from/to and admits every peer
+    classes: int  # union of the peers' class bitsets
+    ip_blocks: tuple[IPBlock, ...]
+
+    @property
+    def ports(self) -> tuple[PortSpec, ...] | None:
+        return self.rule.ports
+
+    def external_bits(self, externals: Sequence[Address], offset: int) -> int:
+        """Bitset (positions offset+j) of the external addresses this rule's peers admit."""
+        bits = 0
+        for j, addr in enumerate(externals):
+            if self.peers is None or any(b.contains(addr) for b in self.ip_blocks):
+                bits |= 1 << (offset + j)
+        return bits
+
+
+@dataclass
+class CompiledPolicy:
+    policy: Policy
+    targets: int  # bitset of workload classes selected by spec.podSelector in the policy's namespace
+    ingress: tuple[CompiledRule, ...]  # empty when the policy does not affect ingress
+    egress: tuple[CompiledRule, ...]
+
+    @property
+    def ref(self) -> str:
+        return self.policy.ref
+
+    def rules(self, direction: str) -> tuple[CompiledRule, ...]:
+        return self.ingress if direction == "ingress" else self.egress
+
+    def affects(self, direction: str) -> bool:
+        return self.policy.affects_ingress if direction == "ingress" else self.policy.affects_egress
+
+
+class Compiler:
+    """Evaluates selectors against workload classes through label indexes, memoising shared selectors."""
+
+    def __init__(self, pod_index: LabelIndex, ns_index: LabelIndex, ns_bits: dict[str, int]):
+        self.pod_index = pod_index
+        self.ns_index = ns_index
+        self.ns_bits = ns_bits
+        self.all = pod_index.all
+
+    def peer_classes(self, peer: Peer, policy_ns: str) -> int:
+        if peer.ip_block is not None:
+            return 0
+        if peer.namespace_selector is None:
+            ns = self.ns_bits.get(policy_ns, 0)
+        else:
+            ns = self.ns_index.select(peer.namespace_selector)
+        if not ns or peer.pod_selector is None:
+            return ns
+        return ns & self.pod_index.select(peer.pod_selector)
+
+    def rule(self, rule: Rule, direction: str, index: int, policy_ns: str) -> CompiledRule:
+        if rule.peers is None:
+            return CompiledRule(direction, index, rule, None, self.all, ())
+        peers = tuple(CompiledPeer(i, p, self.peer_classes(p, policy_ns)) for i, p in enumerate(rule.peers))
+        classes = 0
+        for p in peers:
+            classes |= p.classes
+        blocks = tuple(p.ip_block for p in rule.peers if p.ip_block is not None)
+        return CompiledRule(direction, index, rule, peers, classes, blocks)
+
+    def policy(self, policy: Policy) -> CompiledPolicy:
+        targets = self.ns_bits.get(policy.namespace, 0)
+        if targets:
+            targets &= self.pod_index.select(policy.pod_selector)
+        ingress = egress = ()
+        if policy.affects_ingress:
+            ingress = tuple(self.rule(r, "ingress", i, policy.namespace) for i, r in enumerate(policy.ingress))
+        if policy.affects_egress:
+            egress = tuple(self.rule(r, "egress", i, policy.namespace) for i, r in enumerate(policy.egress))
+        return CompiledPolicy(policy, targets, ingress, egress)

@@ -1,0 +1,370 @@
+"""Reading manifests into a `Cluster`: files, directories, stdin; multi-document YAML, JSON, `kind: List`.
+
+Locations are "<file> doc <n>" with n counted from 1 in the order documents appear in the file (a `kind: List`
+item adds " items[i]"). Every problem found is collected before raising, so a user fixes a file in one pass.
+
+Folding: a Pod/ReplicaSet/Job whose controlling owner is also present is represented by that owner. Because
+`kubectl get pods,deploy,...` exports omit ReplicaSets and Jobs, a Pod owned by a missing ReplicaSet named
+`<deployment>-<pod-template-hash>` folds into that Deployment when present (likewise a Job `<cronjob>-<n>` into its
+CronJob), which is how those controllers name their children.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections import Counter
+from typing import Any, Iterable, Iterator
+
+import yaml
+
+from .ipblocks import parse_ip_block
+from .model import NAME_LABEL, Cluster, Namespace, Peer, Policy, Resource, Rule, Workload
+from .ports import ContainerPort, parse_port_number, parse_port_spec, parse_protocol
+from .selectors import parse_labels, parse_selector
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class ManifestError(Exception):
+    """Unreadable or invalid input; `.problems` holds one line per problem naming file, document and field."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+# ---------------------------------------------------------------------------------------------------- reading
+
+
+def _iter_files(paths: Iterable[str], problems: list[str]) -> Iterator[str]:
+    for path in paths:
+        if path == "-":
+            yield path
+        elif os.path.isdir(path):
+            found = False
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                for f in sorted(files):
+                    if f.endswith(MANIFEST_SUFFIXES) and not f.startswith("."):
+                        found = True
+                        yield os.path.join(root, f)
+            if not found:
+                problems.append(f"{path}: directory contains no .yaml, .yml or .json files")
+        elif os.path.exists(path):
+            yield path
+        else:
+            problems.append(f"{path}: no such file or directory")
+
+
+def _parse_text(text: str, source: str, problems: list[str]) -> list[tuple[str, Any]]:
+    """Documents of one file as (location, object) pairs; empty documents are dropped but keep their number."""
+    stripped = text.lstrip()
+    if source.endswith(".json") or stripped.startswith(("{", "[")):
+        try:
+            data = json.loads(text)
+        except ValueError as exc:
+            if source.endswith(".json"):
+                problems.append(f"{source} doc 1: not valid JSON: {exc}")
+                return []
+        else:
+            items = data if isinstance(data, list) else [data]
+            return [(f"{source} doc {i}", d) for i, d in enumerate(items, 1) if d is not None]
+    out: list[tuple[str, Any]] = []
+    n = 0
+    try:
+        for n, doc in enumerate(yaml.load_all(text, Loader=_Loader), 1):
+            if doc is not None:
+                out.append((f"{source} doc {n}", doc))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problems.append(f"{source} doc {n + 1}: not valid YAML{where}: {what}")
+    return out
+
+
+def read_documents(paths: Iterable[str], problems: list[str]) -> list[tuple[str, Any]]:
+    docs: list[tuple[str, Any]] = []
+    for f in _iter_files(paths, problems):
+        try:
+            if f == "-":
+                text, source = sys.stdin.read(), "<stdin>"
+            else:
+                with open(f, encoding="utf-8") as fh:
+                    text, source = fh.read(), f
+        except (OSError, UnicodeDecodeError) as exc:
+            problems.append(f"{f}: cannot read: {exc}")
+            continue
+        docs.extend(_parse_text(text, source, problems))
+    return docs
+
+
+def _flatten(docs: Iterable[tuple[str, Any]], problems: list[str]) -> Iterator[tuple[str, dict]]:
+    for loc, obj in docs:
+        if not isinstance(obj, dict):
+            problems.append(f"{loc}: expected a Kubernetes object (mapping), got {type(obj).__name__}")
+            continue
+        kind = obj.get("kind")
+        if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
+            yield from _flatten(((f"{loc} items[{i}]", item) for i, item in enumerate(obj["items"])), problems)
+            continue
+        yield loc, obj
+
+
+# ---------------------------------------------------------------------------------------------------- building
+
+
+def _meta(obj: dict, loc: str, problems: list[str]) -> tuple[str, str | None, dict]:
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        problems.append(f"{loc}: metadata: required mapping")
+        return "", None, {}
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        problems.append(f"{loc}: metadata.name: required")
+        name = ""
+    ns = meta.get("namespace")
+    if ns is not None and not isinstance(ns, str):
+        problems.append(f"{loc}: metadata.namespace: expected a string, got {ns!r}")
+        ns = None
+    return name, ns or None, meta
+
+
+def _pod_template(kind: str, obj: dict) -> tuple[str, Any]:
+    """(field path, pod template) for a workload kind; a Pod is its own template."""
+    spec = obj.get("spec") or {}
+    if kind == "Pod":
+        return "", obj
+    if kind == "CronJob":
+        jt = (spec.get("jobTemplate") or {}) if isinstance(spec, dict) else {}
+        tmpl = ((jt.get("spec") or {}).get("template") if isinstance(jt, dict) else None) or {}
+        return "spec.jobTemplate.spec.template.", tmpl
+    return "spec.template.", (spec.get("template") if isinstance(spec, dict) else None) or {}
+
+
+def _container_ports(podspec: Any, path: str, loc: str, problems: list[str]) -> tuple[ContainerPort, ...]:
+    if not isinstance(podspec, dict):
+        return ()
+    out: list[ContainerPort] = []
+    groups = [("containers", podspec.get("containers"))]
+    # Sidecars (init containers that keep running) serve traffic too.
+    groups.append(("initContainers", [c for c in podspec.get("initContainers") or []
+                                      if isinstance(c, dict) and c.get("restartPolicy") == "Always"]))
+    for field, containers in groups:
+        for ci, c in enumerate(containers or []):
+            if not isinstance(c, dict):
+                continue
+            for pi, p in enumerate(c.get("ports") or []):
+                ppath = f"{loc}: {path}spec.{field}[{ci}].ports[{pi}]"
+                if not isinstance(p, dict):
+                    problems.append(f"{ppath}: expected a mapping")
+                    continue
+                num = parse_port_number(p.get("containerPort"), f"{ppath}.containerPort", problems)
+                proto = parse_protocol(p.get("protocol"), f"{ppath}.protocol", problems)
+                name = p.get("name")
+                if num is not None:
+                    out.append(ContainerPort(name if isinstance(name, str) and name else None, num, proto))
+    return tuple(out)
+
+
+def _controller(meta: dict) -> tuple[str, str] | None:
+    refs = [r for r in meta.get("ownerReferences") or [] if isinstance(r, dict)]
+    ctl = [r for r in refs if r.get("controller")] or refs[:1]
+    if not ctl:
+        return None
+    return str(ctl[0].get("kind")), str(ctl[0].get("name"))
+
+
+def _parse_rules(raw: Any, direction: str, loc: str, problems: list[str]) -> tuple[Rule, ...]:
+    field = "ingress" if direction == "ingress" else "egress"
+    peer_field = "from" if direction == "ingress" else "to"
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(f"{loc}: spec.{field}: expected a list, got {type(raw).__name__}")
+        return ()
+    rules: list[Rule] = []
+    for ri, r in enumerate(raw):
+        rpath = f"spec.{field}[{ri}]"
+        if r is None:
+            r = {}
+        if not isinstance(r, dict):
+            problems.append(f"{loc}: {rpath}: expected a mapping, got {type(r).__name__}")
+            continue
+        errs: list[str] = []
+        peers: list[Peer] | None = None
+        raw_peers = r.get(peer_field)
+        if raw_peers is not None and not isinstance(raw_peers, list):
+            errs.append(f"{rpath}.{peer_field}: expected a list, got {type(raw_peers).__name__}")
+        elif raw_peers:  # absent and [] both mean "every peer" in the API
+            peers = []
+            for pi, p in enumerate(raw_peers):
+                ppath = f"{rpath}.{peer_field}[{pi}]"
+                if not isinstance(p, dict):
+                    errs.append(f"{ppath}: expected a mapping, got {type(p).__name__}")
+                    continue
+                has_pod = p.get("podSelector") is not None
+                has_ns = p.get("namespaceSelector") is not None
+                has_ip = p.get("ipBlock") is not None
+                if not (has_pod or has_ns or has_ip):
+                    errs.append(f"{ppath}: must specify podSelector, namespaceSelector or ipBlock")
+                    continue
+                if has_ip and (has_pod or has_ns):
+                    errs.append(f"{ppath}: ipBlock cannot be combined with podSelector or namespaceSelector")
+                    continue
+                if has_ip:
+                    block = parse_ip_block(p["ipBlock"], f"{ppath}.ipBlock", errs)
+                    if block is not None:
+                        peers.append(Peer(ip_block=block))
+                    continue
+                pod = parse_selector(p["podSelector"], f"{ppath}.podSelector", errs) if has_pod else None
+                ns = parse_selector(p["namespaceSelector"], f"{ppath}.namespaceSelector", errs) if has_ns else None
+                peers.append(Peer(pod_selector=pod, namespace_selector=ns))
+        ports = None
+        raw_ports = r.get("ports")
+        if raw_ports is not None and not isinstance(raw_ports, list):
+            errs.append(f"{rpath}.ports: expected a list, got {type(raw_ports).__name__}")
+        elif raw_ports:  # absent and [] both mean "every port"
+            specs = [parse_port_spec(p, f"{rpath}.ports[{i}]", errs) for i, p in enumerate(raw_ports)]
+            ports = tuple(s for s in specs if s is not None)
+        problems.extend(f"{loc}: {e}" for e in errs)
+        rules.append(Rule(tuple(peers) if peers is not None else None, ports))
+    return tuple(rules)
+
+
+def _parse_policy(obj: dict, name: str, ns: str, loc: str, problems: list[str]) -> Policy | None:
+    spec = obj.get("spec")
+    if spec is None:
+        spec = {}
+    if not isinstance(spec, dict):
+        problems.append(f"{loc}: spec: expected a mapping, got {type(spec).__name__}")
+        return None
+    before = len(problems)
+    errs: list[str] = []
+    selector = parse_selector(spec.get("podSelector"), "spec.podSelector", errs)
+    problems.extend(f"{loc}: {e}" for e in errs)
+    types = spec.get("policyTypes")
+    if types is not None and not isinstance(types, list):
+        problems.append(f"{loc}: spec.policyTypes: expected a list, got {type(types).__name__}")
+        types = None
+    for i, t in enumerate(types or ()):
+        if t not in ("Ingress", "Egress"):
+            problems.append(f"{loc}: spec.policyTypes[{i}]: invalid policy type {t!r} (expected Ingress or Egress)")
+    ingress = _parse_rules(spec.get("ingress"), "ingress", loc, problems)
+    egress = _parse_rules(spec.get("egress"), "egress", loc, problems)
+    if len(problems) > before:
+        return None
+    if types:
+        affects_in, affects_eg = "Ingress" in types, "Egress" in types
+    else:
+        # API defaulting: Ingress always; Egress only when the policy has at least one egress rule.
+        raw_eg = spec.get("egress")
+        affects_in, affects_eg = True, isinstance(raw_eg, list) and len(raw_eg) > 0
+    return Policy(ns, name, selector, ingress, egress, affects_in, affects_eg, loc)
+
+
+def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = None) -> Cluster:
+    """Turn (location, object) pairs into a Cluster; raises ManifestError listing every problem."""
+    problems = [] if problems is None else problems
+    cluster = Cluster()
+    skipped: Counter = Counter()
+    declared_ns: dict[str, Namespace] = {}
+    candidates: list[tuple[str, str, str, dict, dict, str]] = []  # kind, ns, name, meta, obj, loc
+    policies_raw: list[tuple[str, str, dict, str]] = []
+
+    for loc, obj in _flatten(docs, problems):
+        kind = obj.get("kind")
+        api = obj.get("apiVersion")
+        if not isinstance(kind, str) or not kind:
+            problems.append(f"{loc}: kind: required")
+            continue
+        name, ns, meta = _meta(obj, loc, problems)
+        if not name:
+            continue
+        cluster.resources.append(Resource(kind, None if kind == "Namespace" else (ns or "default"), name, obj, loc))
+        if kind == "Namespace":
+            labels = parse_labels(meta.get("labels"), f"{loc}: metadata.labels", problems)
+            labels[NAME_LABEL] = name  # the API server always sets it, whatever the manifest says
+            declared_ns[name] = Namespace(name, labels, True)
+        elif kind in WORKLOAD_KINDS:
+            candidates.append((kind, ns or "default", name, meta, obj, loc))
+        elif kind == "NetworkPolicy" and api == "networking.k8s.io/v1":
+            policies_raw.append((ns or "default", name, obj, loc))
+        else:
+            skipped[kind if kind != "NetworkPolicy" else f"NetworkPolicy ({api})"] += 1
+
+    present = {(k, ns, n) for k, ns, n, *_ in candidates}
+
+    def folded_into_owner(kind: str, ns: str, meta: dict) -> bool:
+        owner = _controller(meta)
+        if owner is None:
+            return False
+        okind, oname = owner
+        if (okind, ns, oname) in present:
+            return True
+        if kind == "Pod" and okind == "ReplicaSet":
+            tmpl_hash = (meta.get("labels") or {}).get("pod-template-hash")
+            if tmpl_hash and oname.endswith(f"-{tmpl_hash}"):
+                return ("Deployment", ns, oname[: -len(tmpl_hash) - 1]) in present
+        if kind in ("Pod", "Job") and okind in ("Job", "CronJob"):
+            prefix, _, suffix = oname.rpartition("-")
+            if okind == "Job" and suffix.isdigit() and ("CronJob", ns, prefix) in present:
+                return True
+        return False
+
+    workloads: list[Workload] = []
+    for kind, ns, name, meta, obj, loc in candidates:
+        if folded_into_owner(kind, ns, meta):
+            cluster.folded += 1
+            continue
+        tpath, tmpl = _pod_template(kind, obj)
+        if not isinstance(tmpl, dict):
+            problems.append(f"{loc}: {tpath.rstrip('.')}: expected a pod template mapping")
+            continue
+        tmeta = tmpl.get("metadata") or {}
+        labels = parse_labels(tmeta.get("labels") if isinstance(tmeta, dict) else None,
+                              f"{loc}: {tpath}metadata.labels", problems)
+        ports = _container_ports(tmpl.get("spec"), tpath, loc, problems)
+        workloads.append(Workload(ns, name, kind, labels, ports, loc))
+
+    # Same name, different kinds in one namespace: keep endpoints unique and say which kind is meant.
+    seen: Counter = Counter((w.namespace, w.name) for w in workloads)
+    for w in workloads:
+        if seen[(w.namespace, w.name)] > 1:
+            w.endpoint = f"{w.namespace}/{w.kind.lower()}/{w.name}"
+
+    policies = []
+    for ns, name, obj, loc in policies_raw:
+        p = _parse_policy(obj, name, ns, loc, problems)
+        if p is not None:
+            policies.append(p)
+
+    if problems:
+        raise ManifestError(problems)
+
+    namespaces = dict(declared_ns)
+    for ns in [w.namespace for w in workloads] + [p.namespace for p in policies]:
+        if ns not in namespaces:
+            namespaces[ns] = Namespace(ns, {NAME_LABEL: ns}, declared=False)
+    cluster.namespaces = namespaces
+    cluster.workloads = workloads
+    cluster.policies = policies
+    cluster.skipped = skipped
+    return cluster
+
+
+def load_paths(paths: list[str]) -> Cluster:
+    """Read manifests from files, directories (recursively: *.yaml, *.yml, *.json) or '-' (stdin)."""
+    problems: list[str] = []
+    docs = read_documents(paths, problems)
+    return build_cluster(docs, problems)
+
+
+def load_objects(objs: list[dict], source: str = "<memory>") -> Cluster:
+    """Same as `load_paths` for already-parsed objects; object i is located as "<source> doc i+1"."""
+    return build_cluster(((f"{source} doc {i}", o) for i, o in enumerate(objs, 1)), [])
