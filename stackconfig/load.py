@@ -117,6 +117,10 @@ def read_stack_file(path: Path) -> StackFile:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        # An unclosed `{` is reported where the parser gave up, often the next line; the context points at the `{`.
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark:
+            problem += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
         raise ConfigError([f"{where}: not valid YAML{at}: {problem}"]) from None
     if document is None:
         document = {}
