@@ -267,7 +267,7 @@ class Engine:
                         None if peer < 0 else peer,
                         None if pi < 0 else pi,
                         "" if peer < 0 else str(rule.peers[peer].peer),  # type: ignore[index]
-                        "" if pi < 0 else str(rule.ports[pi]),  # type: ignore[index]
+                        "" if pi < 0 else self._port_text(rule.ports[pi], port),  # type: ignore[index]
                     )
                 )
         if side.admitting:
@@ -275,6 +275,10 @@ class Engine:
         elif selecting:
             side.misses = self._misses(selecting, direction, other, dst, port, proto)
         return side
+
+    @staticmethod
+    def _port_text(spec, port: int) -> str:
+        return f"{spec} (= {port} on the destination)" if spec.is_named else str(spec)
 
     def verdict(self, src: str, dst: str, port: int, protocol: str = "TCP") -> Verdict:
         protocol = protocol.upper()
@@ -287,19 +291,22 @@ class Engine:
 
     # -------------------------------------------------------------------------------------------- closest misses
 
-    def _peer_reasons(self, cp: CompiledPolicy, rule: CompiledRule, idx: int, other: Endpoint) -> list[str]:
+    # A peer of the wrong kind (pod vs address) is farther from matching than any number of label differences.
+    KIND_MISMATCH = 10
+
+    def _peer_reasons(self, cp: CompiledPolicy, rule: CompiledRule, idx: int, other: Endpoint) -> tuple[int, list[str]]:
         peer = rule.peers[idx].peer  # type: ignore[index]
         if other.workload is None:
             if peer.ip_block is None:
-                return [f"{other.name} is an external address; only ipBlock peers admit those"]
+                return self.KIND_MISMATCH, [f"{other.name} is an external address; only ipBlock peers admit those"]
             block = peer.ip_block
             hole = block.excluded_by(other.address)  # type: ignore[arg-type]
             if hole is not None:
-                return [f"{other.name} falls in the except range {hole}"]
-            return [f"{other.name} is outside {block.cidr}"]
+                return 1, [f"{other.name} falls in the except range {hole}"]
+            return 1, [f"{other.name} is outside {block.cidr}"]
         w = other.workload
         if peer.ip_block is not None:
-            return [f"{other.name} is a pod; ipBlock peers only match addresses outside the cluster"]
+            return self.KIND_MISMATCH, [f"{other.name} is a pod; ipBlock peers only match addresses outside the cluster"]
         reasons = []
         if peer.namespace_selector is None:
             if w.namespace != cp.policy.namespace:
@@ -310,7 +317,7 @@ class Engine:
                         for r in peer.namespace_selector.misses(ns_labels)]
         if peer.pod_selector is not None:
             reasons += [f"{other.name} {r.describe_miss(w.labels)}" for r in peer.pod_selector.misses(w.labels)]
-        return reasons
+        return len(reasons), reasons
 
     @staticmethod
     def _port_reason(rule: CompiledRule, port: int, proto: str, dst: Endpoint, named: NamedPorts | None) -> str:
@@ -343,11 +350,11 @@ class Engine:
                     continue
                 best = None
                 for p in rule.peers:
-                    reasons = self._peer_reasons(cp, rule, p.index, other) + port_reasons
-                    if best is None or len(reasons) < len(best[0]):
-                        best = (reasons, p)
-                reasons, p = best  # type: ignore[misc]
-                scored.append((len(reasons), Miss(cp.ref, direction, rule.index, p.index,
+                    score, reasons = self._peer_reasons(cp, rule, p.index, other)
+                    if best is None or score < best[0]:
+                        best = (score, reasons + port_reasons, p)
+                score, reasons, p = best  # type: ignore[misc]
+                scored.append((score + len(port_reasons), Miss(cp.ref, direction, rule.index, p.index,
                                                   f"{p.peer} on {ports_text}", tuple(reasons))))
         scored.sort(key=lambda t: (t[0], t[1].policy, t[1].rule if t[1].rule is not None else -1))
         return [m for _, m in scored]
@@ -461,7 +468,10 @@ class Engine:
         return out
 
     def flows(self, externals: Iterable[str] = ()) -> dict[tuple[str, str], PortSet]:
-        """(src, dst) -> allowed PortSet for every pair allowed on at least one port (self excluded)."""
+        """(src, dst) -> allowed PortSet for every pair allowed on at least one port.
+
+        Excluded: a workload to itself, and one external address to another (not cluster traffic).
+        """
         ext = self._externals(externals)
         C = self.n_classes
         N = C + len(ext)
@@ -474,8 +484,13 @@ class Engine:
         out: dict[tuple[str, str], PortSet] = {}
         everyone = (1 << N) - 1
         for s in range(N):
+            if s >= C:
+                # Flows between two external addresses do not cross the cluster; keep them out of flows.
+                everyone_s = (1 << C) - 1
+            else:
+                everyone_s = everyone
             # Partition destinations by the exact set of intervals on which they are reachable.
-            parts: dict[tuple[int, ...], int] = {(): everyone}
+            parts: dict[tuple[int, ...], int] = {(): everyone_s}
             for k, rows in enumerate(rows_by_interval):
                 b = rows[s]
                 if not b:

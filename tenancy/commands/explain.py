@@ -1,0 +1,45 @@
+"""`explain PATH... --from A --to B --port N/PROTO`: the verdict and every policy/rule on both sides."""
+
+from __future__ import annotations
+
+import argparse
+
+from reachability import Engine, UnknownEndpoint
+from reachability.cli import EXIT_BAD_INPUT, EXIT_OK, error, load_or_report, port_arg
+from reachability.explain import render_verdict
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "explain", help="why a connection is allowed or denied",
+        description="Print the verdict for one connection, then the egress side (policies selecting the source) "
+                    "and the ingress side (policies selecting the destination): the rule that admits it, or the "
+                    "closest miss. Endpoints are namespace/workload or ip:<address>.")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest file, directory, or '-'")
+    parser.add_argument("--from", dest="src", required=True, metavar="A", help="source endpoint")
+    parser.add_argument("--to", dest="dst", required=True, metavar="B", help="destination endpoint")
+    parser.add_argument("--port", required=True, type=port_arg, metavar="N/PROTO", help="e.g. 5432/TCP")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    cluster = load_or_report(args.paths)
+    if cluster is None:
+        return EXIT_BAD_INPUT
+    engine = Engine(cluster)
+    port, proto = args.port
+    failed = False
+    for name in (args.src, args.dst):
+        try:
+            engine.resolve(name)
+        except UnknownEndpoint as exc:
+            near = f"; near matches: {', '.join(exc.suggestions)}" if exc.suggestions else ""
+            error(f"unknown endpoint {name!r} (expected namespace/workload or ip:<address>){near}")
+            failed = True
+        except ValueError as exc:
+            error(str(exc))
+            failed = True
+    if failed:
+        return EXIT_BAD_INPUT
+    print(render_verdict(engine.verdict(args.src, args.dst, port, proto)))
+    return EXIT_OK
