@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import pulumi
+from pulumi.runtime.settings import get_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -107,8 +108,14 @@ def record(program: Callable[[], None], stack: str, config: dict[str, str], secr
         ))
         return None
 
+    # set_mocks keeps the process's root stack across runs, and with it every transformation registered so far.
+    root = get_root_resource()
+    earlier = root._transformations
     pulumi.runtime.register_stack_transformation(observe)
-    _sync_await(run_pulumi_func(program))
+    try:
+        _sync_await(run_pulumi_func(program))
+    finally:
+        root._transformations = earlier
     for resource in order:
         resource.inputs = recorder.inputs.get(resource.key, {})
     return Recording(order)
