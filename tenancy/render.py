@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from stackconfig import ConfigError, ParsedConfig, read_stack_file
+from stackconfig import ConfigError, ParsedConfig, parse_config, read_stack_file
 from stackconfig.load import NAMESPACE
 from tenancy.recording import REDACTED, Recording, config_for_pulumi, record
 
@@ -50,17 +50,19 @@ def _apply_order(manifest: dict) -> tuple:
     return rank, manifest.get("metadata", {}).get("name", "")
 
 
-def stack_path(stack: str, project_dir: Path = REPO_ROOT) -> Path:
-    return project_dir / f"Pulumi.{stack}.yaml"
+def stack_path(stack: str, config_dir: Path = REPO_ROOT) -> Path:
+    return config_dir / f"Pulumi.{stack}.yaml"
 
 
-def render_stack(stack: str, project_dir: Path = REPO_ROOT) -> Render:
-    """Raises ConfigError (with path-named problems) before anything is registered when the config is bad."""
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
+def render_stack(stack: str, config_dir: Path = REPO_ROOT) -> Render:
+    """Render `config_dir/Pulumi.<stack>.yaml` with this repository's program.
+
+    Raises ConfigError (with path-named problems) before anything is registered when the config is bad."""
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
     import program  # the very module `pulumi up` runs
 
-    stack_file = read_stack_file(stack_path(stack, project_dir))
+    stack_file = read_stack_file(stack_path(stack, config_dir))
     secure_tenancy = sorted(k for k in stack_file.secret_keys if k.startswith(f"{NAMESPACE}:"))
     if secure_tenancy:
         raise ConfigError([
@@ -76,7 +78,6 @@ def render_stack(stack: str, project_dir: Path = REPO_ROOT) -> Render:
         program.build(parsed.config)
 
     # Validate first, outside the Pulumi run, so a bad config registers nothing at all.
-    from stackconfig import parse_config
     parse_config(stack_file.namespace_values())
     recording = record(run, stack, config_for_pulumi(values), sorted(stack_file.secret_keys))
     assert parsed is not None

@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "namespace plus _cluster.yaml (cluster-scoped objects, apply it first).")
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.STACK.yaml")
     parser.add_argument("--out", type=Path, help="output directory (default: build/STACK)")
-    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, help="directory holding Pulumi.yaml")
+    parser.add_argument("--config-dir", type=Path, default=REPO_ROOT,
+                        help="directory holding Pulumi.STACK.yaml (default: the project root)")
     parser.set_defaults(run=run)
 
 
@@ -29,9 +30,9 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path("build") / args.stack
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
-        rendered = render_stack(args.stack, args.project_dir)
+        rendered = render_stack(args.stack, args.config_dir)
     except ConfigError as exc:
-        where = stack_path(args.stack, args.project_dir)
+        where = stack_path(args.stack, args.config_dir)
         err.print(f"[bold red]error:[/] {where.name}: invalid stack config, nothing written", markup=True)
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False)
