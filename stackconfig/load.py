@@ -72,20 +72,19 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     """
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first_line: dict[tuple[type, Any], int] = {}
+        first_line: dict[Any, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<:` merges are meant to be overridden by the keys beside them
             key = self.construct_object(key_node, deep=True)
-            # Typed, because Python has 1 == True while YAML keeps `1:` and `true:` apart.
-            typed = (type(key), key)
+            # Compared as the dict will store them: `1:` and `true:` land on one Python key, so one would be lost.
             try:
-                if typed in first_line:
+                if key in first_line:
                     raise yaml.constructor.ConstructorError(
                         None, None,
-                        f"duplicate key {key!r} (first at line {first_line[typed] + 1})", key_node.start_mark,
+                        f"duplicate key {key!r} (first at line {first_line[key] + 1})", key_node.start_mark,
                     )
-                first_line[typed] = key_node.start_mark.line
+                first_line[key] = key_node.start_mark.line
             except TypeError:
                 continue  # unhashable key: the base constructor reports it
         return super().construct_mapping(node, deep)
