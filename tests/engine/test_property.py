@@ -1,0 +1,254 @@
+"""Property: the optimised engine equals a deliberately naive reference on random small clusters.
+
+The reference below reads the raw manifests and re-derives NetworkPolicy semantics straight from the API text,
+pair by pair, policy by policy, sharing no code with the engine. Raise the example count with
+HYPOTHESIS_EXAMPLES=2000 for a longer run.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reachability import Engine, PortSet, load_objects
+
+EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "60"))
+
+NS_NAMES = ["n1", "n2", "n3"]
+LABELS = {"app": ["web", "db"], "tier": ["fe", "be"]}
+NS_LABELS = {"env": ["prod", "dev"], "team": ["a", "b"]}
+CONTAINER_PORTS = [("http", 80, "TCP"), ("http", 8080, "TCP"), ("dns", 53, "UDP"), ("metrics", 9090, "TCP"),
+                   ("sctp", 80, "SCTP"), (None, 85, "TCP")]
+EXTERNALS = ["10.1.2.3", "10.2.0.1", "8.8.8.8", "2001:db8::1"]
+PORTS = [(80, "TCP"), (85, "TCP"), (8080, "TCP"), (53, "UDP"), (80, "SCTP"), (9090, "TCP"), (80, "UDP")]
+
+
+# ------------------------------------------------------------------------------------------------ generators
+
+def labels_strategy(vocab):
+    return st.dictionaries(st.sampled_from(sorted(vocab)), st.just(None), max_size=2).flatmap(
+        lambda keys: st.fixed_dictionaries({k: st.sampled_from(vocab[k]) for k in keys}))
+
+
+def selector_strategy(vocab):
+    keys = sorted(vocab)
+    expr = st.one_of(
+        st.builds(lambda k, vs: {"key": k, "operator": "In", "values": vs}, st.sampled_from(keys),
+                  st.lists(st.sampled_from(["web", "db", "fe", "be", "prod", "dev", "a", "b"]), min_size=1, max_size=2)),
+        st.builds(lambda k, vs: {"key": k, "operator": "NotIn", "values": vs}, st.sampled_from(keys),
+                  st.lists(st.sampled_from(["web", "db", "fe", "be", "prod", "dev", "a", "b"]), min_size=1, max_size=2)),
+        st.builds(lambda k: {"key": k, "operator": "Exists"}, st.sampled_from(keys)),
+        st.builds(lambda k: {"key": k, "operator": "DoesNotExist"}, st.sampled_from(keys)),
+    )
+    return st.builds(
+        lambda ml, me: {**({"matchLabels": ml} if ml else {}), **({"matchExpressions": me} if me else {})},
+        labels_strategy(vocab), st.lists(expr, max_size=2))
+
+
+peer_strategy = st.one_of(
+    st.builds(lambda p: {"podSelector": p}, selector_strategy(LABELS)),
+    st.builds(lambda n: {"namespaceSelector": n}, selector_strategy(NS_LABELS)),
+    st.builds(lambda p, n: {"podSelector": p, "namespaceSelector": n}, selector_strategy(LABELS),
+              selector_strategy(NS_LABELS)),
+    st.sampled_from([{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.1.0.0/16"]}},
+                     {"ipBlock": {"cidr": "0.0.0.0/0"}}, {"ipBlock": {"cidr": "2001:db8::/32"}}]),
+)
+
+port_strategy = st.sampled_from([
+    {"port": 80}, {"port": 80, "endPort": 90}, {"port": 8000, "endPort": 8080, "protocol": "TCP"},
+    {"port": "http"}, {"protocol": "UDP"}, {"port": "dns", "protocol": "UDP"}, {"port": 53, "protocol": "UDP"},
+    {"port": "metrics"}, {"port": "sctp", "protocol": "SCTP"}, {"port": "http", "protocol": "UDP"},
+    {"port": 80, "protocol": "SCTP"},
+])
+
+
+def rule_strategy(peer_key):
+    return st.builds(
+        lambda peers, ports: {**({peer_key: peers} if peers is not None else {}),
+                              **({"ports": ports} if ports is not None else {})},
+        st.one_of(st.none(), st.just([]), st.lists(peer_strategy, min_size=1, max_size=2)),
+        st.one_of(st.none(), st.just([]), st.lists(port_strategy, min_size=1, max_size=2)),
+    )
+
+
+policy_strategy = st.builds(
+    lambda ns, sel, types, ingress, egress: {
+        "namespace": ns, "podSelector": sel,
+        **({"policyTypes": types} if types is not None else {}),
+        **({"ingress": ingress} if ingress is not None else {}),
+        **({"egress": egress} if egress is not None else {}),
+    },
+    st.sampled_from(NS_NAMES), selector_strategy(LABELS),
+    st.one_of(st.none(), st.sampled_from([["Ingress"], ["Egress"], ["Ingress", "Egress"]])),
+    st.one_of(st.none(), st.lists(rule_strategy("from"), max_size=2)),
+    st.one_of(st.none(), st.lists(rule_strategy("to"), max_size=2)),
+)
+
+workload_strategy = st.builds(
+    lambda ns, labels, ports: (ns, labels, ports),
+    st.sampled_from(NS_NAMES), labels_strategy(LABELS),
+    st.lists(st.sampled_from(CONTAINER_PORTS), max_size=3, unique_by=lambda p: p[0] or p[1]),
+)
+
+
+@st.composite
+def clusters(draw):
+    declared = draw(st.lists(st.sampled_from(NS_NAMES), unique=True, max_size=3))
+    ns_labels = {n: draw(labels_strategy(NS_LABELS)) for n in declared}
+    workloads = draw(st.lists(workload_strategy, min_size=1, max_size=5))
+    policies = draw(st.lists(policy_strategy, max_size=4))
+    objs = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n, "labels": ns_labels[n]}}
+            for n in declared]
+    for i, (ns, labels, ports) in enumerate(workloads):
+        objs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"w{i}", "namespace": ns},
+                     "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
+                         {"name": "c", "ports": [{**({"name": n} if n else {}), "containerPort": p, "protocol": pr}
+                                                 for n, p, pr in ports]}]}}}})
+    for i, p in enumerate(policies):
+        spec = {k: v for k, v in p.items() if k != "namespace"}
+        objs.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                     "metadata": {"name": f"p{i}", "namespace": p["namespace"]}, "spec": spec})
+    return objs
+
+
+# ------------------------------------------------------------------------------------------------ reference
+
+def ref_selects(sel, labels):
+    for k, v in (sel.get("matchLabels") or {}).items():
+        if labels.get(k) != v:
+            return False
+    for e in sel.get("matchExpressions") or []:
+        has = e["key"] in labels
+        val = labels.get(e["key"])
+        op = e["operator"]
+        if op == "In" and not (has and val in e["values"]):
+            return False
+        if op == "NotIn" and has and val in e["values"]:
+            return False
+        if op == "Exists" and not has:
+            return False
+        if op == "DoesNotExist" and has:
+            return False
+    return True
+
+
+class Ref:
+    def __init__(self, objs):
+        self.ns_labels = {}
+        self.pods = {}
+        self.policies = []
+        for o in objs:
+            if o["kind"] == "Namespace":
+                self.ns_labels[o["metadata"]["name"]] = dict(o["metadata"].get("labels") or {})
+        for o in objs:
+            if o["kind"] == "Deployment":
+                ns = o["metadata"]["namespace"]
+                t = o["spec"]["template"]
+                ports = [(p.get("name"), p["containerPort"], p.get("protocol", "TCP"))
+                         for c in t["spec"]["containers"] for p in c.get("ports", [])]
+                self.pods[f"{ns}/{o['metadata']['name']}"] = (ns, t["metadata"]["labels"], ports)
+                self.ns_labels.setdefault(ns, {})
+            if o["kind"] == "NetworkPolicy":
+                self.policies.append((o["metadata"]["namespace"], o["spec"]))
+                self.ns_labels.setdefault(o["metadata"]["namespace"], {})
+        for n, labels in self.ns_labels.items():
+            labels["kubernetes.io/metadata.name"] = n
+
+    @staticmethod
+    def types(spec):
+        if spec.get("policyTypes"):
+            return spec["policyTypes"]
+        return ["Ingress", "Egress"] if spec.get("egress") else ["Ingress"]
+
+    def peer_ok(self, peer, pol_ns, other):
+        if other.startswith("ip:"):
+            if "ipBlock" not in peer:
+                return False
+            addr = ipaddress.ip_address(other[3:])
+            net = ipaddress.ip_network(peer["ipBlock"]["cidr"])
+            if addr.version != net.version or addr not in net:
+                return False
+            return not any(addr.version == ipaddress.ip_network(x).version and addr in ipaddress.ip_network(x)
+                           for x in peer["ipBlock"].get("except", []))
+        if "ipBlock" in peer:
+            return False
+        ns, labels, _ = self.pods[other]
+        if "namespaceSelector" in peer:
+            if not ref_selects(peer["namespaceSelector"], self.ns_labels[ns]):
+                return False
+        elif ns != pol_ns:
+            return False
+        return "podSelector" not in peer or ref_selects(peer["podSelector"], labels)
+
+    def port_ok(self, spec, port, proto, dst):
+        if spec.get("protocol", "TCP") != proto:
+            return False
+        if "port" not in spec:
+            return True
+        p = spec["port"]
+        if isinstance(p, int):
+            return p <= port <= spec.get("endPort", p)
+        if dst.startswith("ip:"):
+            return False
+        return any(n == p and num == port and pr == proto for n, num, pr in self.pods[dst][2])
+
+    def side_ok(self, direction, judged, other, dst, port, proto):
+        if judged.startswith("ip:"):
+            return True
+        ns, labels, _ = self.pods[judged]
+        key, peer_key, kind = ("ingress", "from", "Ingress") if direction == "in" else ("egress", "to", "Egress")
+        isolated = False
+        for pol_ns, spec in self.policies:
+            if pol_ns != ns or kind not in self.types(spec) or not ref_selects(spec.get("podSelector") or {}, labels):
+                continue
+            isolated = True
+            for rule in spec.get(key) or []:
+                peers = rule.get(peer_key)
+                if peers and not any(self.peer_ok(p, pol_ns, other) for p in peers):
+                    continue
+                specs = rule.get("ports")
+                if specs and not any(self.port_ok(s, port, proto, dst) for s in specs):
+                    continue
+                return True
+        return not isolated
+
+    def allowed(self, src, dst, port, proto):
+        return self.side_ok("out", src, dst, dst, port, proto) and self.side_ok("in", dst, src, dst, port, proto)
+
+
+# ------------------------------------------------------------------------------------------------ properties
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters())
+def test_matrix_equals_naive_reference(objs):
+    engine = Engine(load_objects(objs))
+    ref = Ref(objs)
+    endpoints = engine.workloads + [f"ip:{a}" for a in EXTERNALS]
+    matrices = engine.matrix(PORTS, EXTERNALS)
+    flows = engine.flows(EXTERNALS)
+    for (port, proto), m in matrices.items():
+        for s in endpoints:
+            for d in endpoints:
+                if s == d:
+                    continue
+                want = ref.allowed(s, d, port, proto)
+                assert m[s][d] == want, (s, d, port, proto)
+                assert engine.verdict(s, d, port, proto).allowed == want, (s, d, port, proto)
+                if not (s.startswith("ip:") and d.startswith("ip:")):
+                    assert ((port, proto) in flows.get((s, d), PortSet())) == want, (s, d, port, proto)
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(clusters())
+def test_flows_equal_pairwise_allowed_ports(objs):
+    engine = Engine(load_objects(objs))
+    endpoints = engine.workloads + [f"ip:{a}" for a in EXTERNALS]
+    flows = engine.flows(EXTERNALS)
+    for s in endpoints:
+        for d in endpoints:
+            if s == d or (s.startswith("ip:") and d.startswith("ip:")):
+                continue
+            assert flows.get((s, d), PortSet()) == engine.allowed_ports(s, d), (s, d)
