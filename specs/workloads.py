@@ -36,19 +36,24 @@ def _metadata(name: str, namespace: str, labels: dict[str, str]) -> dict:
     return {"name": name, "namespace": namespace, "labels": {**labels, **managed()}}
 
 
+def _deployment(name: str, namespace: str, labels: dict[str, str], replicas: int, container: ContainerSpec) -> dict:
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": _metadata(name, namespace, labels),
+        "spec": {
+            "replicas": replicas,
+            "revisionHistoryLimit": 5,
+            "selector": _selector(labels),
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec(container)},
+        },
+    }
+
+
 def deployment(tenant: Tenant, app: App, tier: str) -> dict:
     config = getattr(app, tier)
     labels = pod_labels(tenant.name, app.name, tier, internet_egress=getattr(config, "internet_egress", False))
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": _metadata(workload_name(app.name, tier), tenant.name, labels),
-        "spec": {
-            "replicas": config.replicas,
-            "revisionHistoryLimit": 5,
-            "selector": _selector(labels),
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec(_container(tier, config, app.metrics_port))},
-        },
-    }
+    return _deployment(workload_name(app.name, tier), tenant.name, labels, config.replicas,
+                       _container(tier, config, app.metrics_port))
 
 
 def _database_container(app: App) -> ContainerSpec:
@@ -103,13 +108,21 @@ def database_claims(tenant: Tenant, app: App) -> list[dict]:
     } for ordinal in range(app.database.replicas)]
 
 
+def _service(name: str, namespace: str, labels: dict[str, str], port: int, **spec: object) -> dict:
+    return {
+        "apiVersion": "v1", "kind": "Service",
+        "metadata": _metadata(name, namespace, labels),
+        "spec": {
+            **spec,
+            "selector": _selector(labels)["matchLabels"],
+            "ports": [{"name": SERVING_PORT_NAME, "port": port, "targetPort": SERVING_PORT_NAME, "protocol": "TCP"}],
+        },
+    }
+
+
 def service(tenant: Tenant, app: App, tier: str) -> dict:
     config = getattr(app, tier)
-    labels = pod_labels(tenant.name, app.name, tier)
-    spec: dict = {
-        "selector": _selector(labels)["matchLabels"],
-        "ports": [{"name": SERVING_PORT_NAME, "port": config.port, "targetPort": SERVING_PORT_NAME, "protocol": "TCP"}],
-    }
+    spec: dict = {}
     if tier == "database":
         spec["clusterIP"] = "None"  # headless: stable per-pod DNS for the StatefulSet
     elif tier == "frontend" and app.frontend.load_balancer:
@@ -119,10 +132,8 @@ def service(tenant: Tenant, app: App, tier: str) -> dict:
         spec["externalTrafficPolicy"] = "Local"
     else:
         spec["type"] = "ClusterIP"
-    return {
-        "apiVersion": "v1", "kind": "Service",
-        "metadata": _metadata(workload_name(app.name, tier), tenant.name, labels), "spec": spec,
-    }
+    return _service(workload_name(app.name, tier), tenant.name, pod_labels(tenant.name, app.name, tier),
+                    config.port, **spec)
 
 
 def proxy_namespace(cluster: Cluster) -> dict:
@@ -138,32 +149,13 @@ def proxy_namespace(cluster: Cluster) -> dict:
 
 def proxy_deployment(cluster: Cluster) -> dict:
     proxy = cluster.egress_proxy
-    labels = proxy_pod_labels()
-    return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": _metadata(PROXY_NAME, proxy.namespace, labels),
-        "spec": {
-            "replicas": proxy.replicas,
-            "revisionHistoryLimit": 5,
-            "selector": _selector(labels),
-            "template": {"metadata": {"labels": labels}, "spec": pod_spec(ContainerSpec(
-                name="proxy", image=proxy.image, port=proxy.port, resources=proxy.resources,
-                run_as_user=proxy.run_as_user, read_only_root_filesystem=proxy.read_only_root_filesystem,
-                writable_paths=list(proxy.writable_paths),
-            ))},
-        },
-    }
+    return _deployment(PROXY_NAME, proxy.namespace, proxy_pod_labels(), proxy.replicas, ContainerSpec(
+        name="proxy", image=proxy.image, port=proxy.port, resources=proxy.resources,
+        run_as_user=proxy.run_as_user, read_only_root_filesystem=proxy.read_only_root_filesystem,
+        writable_paths=list(proxy.writable_paths),
+    ))
 
 
 def proxy_service(cluster: Cluster) -> dict:
     proxy = cluster.egress_proxy
-    labels = proxy_pod_labels()
-    return {
-        "apiVersion": "v1", "kind": "Service",
-        "metadata": _metadata(PROXY_NAME, proxy.namespace, labels),
-        "spec": {
-            "type": "ClusterIP",
-            "selector": _selector(labels)["matchLabels"],
-            "ports": [{"name": SERVING_PORT_NAME, "port": proxy.port, "targetPort": SERVING_PORT_NAME, "protocol": "TCP"}],
-        },
-    }
+    return _service(PROXY_NAME, proxy.namespace, proxy_pod_labels(), proxy.port, type="ClusterIP")
