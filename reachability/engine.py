@@ -24,6 +24,7 @@ from typing import Iterable, Iterator, Sequence
 
 from .compile import CompiledPolicy, CompiledRule, Compiler
 from .ipblocks import Address, endpoint_name, parse_address
+from .manifests import gc_paused
 from .model import Cluster, Workload
 from .ports import (
     MAX_PORT,
@@ -139,6 +140,10 @@ class MatrixView(Mapping):
 
 class Engine:
     def __init__(self, cluster: Cluster):
+        with gc_paused():
+            self._build(cluster)
+
+    def _build(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self._ws: list[Workload] = sorted(cluster.workloads, key=lambda w: w.endpoint)
         self.workloads: list[str] = [w.endpoint for w in self._ws]

@@ -11,20 +11,22 @@ CronJob), which is how those controllers name their children.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sys
 from collections import Counter
+from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
 import yaml
 
+from . import fastyaml
 from .ipblocks import parse_ip_block
 from .model import NAME_LABEL, Cluster, Namespace, Peer, Policy, Resource, Rule, Workload
 from .ports import ContainerPort, parse_port_number, parse_port_spec, parse_protocol
 from .selectors import parse_labels, parse_selector
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -77,7 +79,7 @@ def _parse_text(text: str, source: str, problems: list[str]) -> list[tuple[str, 
     out: list[tuple[str, Any]] = []
     n = 0
     try:
-        for n, doc in enumerate(yaml.load_all(text, Loader=_Loader), 1):
+        for n, doc in enumerate(fastyaml.load_all(text), 1):
             if doc is not None:
                 out.append((f"{source} doc {n}", doc))
     except yaml.YAMLError as exc:
@@ -358,13 +360,30 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
     return cluster
 
 
+@contextmanager
+def gc_paused():
+    """Loading allocates hundreds of thousands of long-lived objects and creates no cycles worth collecting;
+    letting the cyclic GC rescan them repeatedly cost a third of the load time at 1,000 tenants."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def load_paths(paths: list[str]) -> Cluster:
     """Read manifests from files, directories (recursively: *.yaml, *.yml, *.json) or '-' (stdin)."""
     problems: list[str] = []
-    docs = read_documents(paths, problems)
-    return build_cluster(docs, problems)
+    with gc_paused():
+        docs = read_documents(paths, problems)
+        return build_cluster(docs, problems)
 
 
 def load_objects(objs: list[dict], source: str = "<memory>") -> Cluster:
-    """Same as `load_paths` for already-parsed objects; object i is located as "<source> doc i+1"."""
-    return build_cluster(((f"{source} doc {i}", o) for i, o in enumerate(objs, 1)), [])
+    """Same as `load_paths` for already-parsed objects; object i is located as "<source> doc i".
+
+    Objects are counted from 1, like documents in a file."""
+    with gc_paused():
+        return build_cluster(((f"{source} doc {i}", o) for i, o in enumerate(objs, 1)), [])
