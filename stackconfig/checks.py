@@ -20,6 +20,7 @@ def cross_field_problems(config: StackConfig) -> list[str]:
     return [
         *_cni_problems(config),
         *_cluster_cidr_problems(config),
+        *_proxy_namespace_problems(config),
         *_tenant_name_problems(config),
         *(p for i, t in enumerate(config.tenants) for p in _tenant_problems(config, i, t)),
     ]
@@ -47,6 +48,19 @@ def _overlaps(path: str, cidrs: list[str]) -> Iterator[str]:
             b = networks[j]
             if a.version == b.version and a.overlaps(b):
                 yield f"{path}[{i}]: {a} overlaps {path}[{j}] {b}; list each range once"
+
+
+def _proxy_namespace_problems(config: StackConfig) -> Iterator[str]:
+    """The proxy's namespace gets default deny; in the DNS or monitoring namespace that would cut those off."""
+    cluster = config.cluster
+    proxy = cluster.egress_proxy.namespace
+    if cluster.egress_proxy.enabled:
+        if proxy in RESERVED_NAMESPACES or proxy.startswith("kube-"):
+            yield f"{CLUSTER}.egressProxy.namespace: '{proxy}' is reserved for Kubernetes; the proxy needs a namespace of its own"
+        for other, key in ((cluster.dns.namespace, "dns.namespace"), (cluster.monitoring.namespace, "monitoring.namespace")):
+            if proxy == other:
+                yield (f"{CLUSTER}.egressProxy.namespace: '{proxy}' is also {CLUSTER}.{key}; the proxy's namespace is "
+                       "default-deny, which would cut that service off")
 
 
 def _cluster_cidr_problems(config: StackConfig) -> Iterator[str]:

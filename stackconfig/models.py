@@ -28,7 +28,10 @@ DEFAULT_CLUSTER_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True, frozen=True)
+    # Only the camelCase keys of the contract: accepting snake_case too would let `metricsPort` and `metrics_port`
+    # both appear with different values.
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, validate_by_name=False, validate_by_alias=True,
+                              frozen=True)
 
 
 class Amounts(Strict):

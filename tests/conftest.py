@@ -11,28 +11,29 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from tenancy.render import Render, render_stack  # noqa: E402
-
 STACKS = ("dev", "staging", "prod")
-_renders: dict[str, Render] = {}
+_renders: dict = {}
 
 
-def rendered(stack: str) -> Render:
+def rendered(stack: str):
+    """A stack's render (tenancy.render.Render); imported lazily so suites without Pulumi never load it."""
+    from tenancy.render import render_stack
+
     if stack not in _renders:
         _renders[stack] = render_stack(stack, REPO_ROOT)
     return _renders[stack]
 
 
 @pytest.fixture(scope="session")
-def dev() -> Render:
+def dev():
     return rendered("dev")
 
 
 @pytest.fixture(scope="session")
-def prod() -> Render:
+def prod():
     return rendered("prod")
 
 
 @pytest.fixture(scope="session", params=STACKS)
-def any_stack(request) -> Render:
+def any_stack(request):
     return rendered(request.param)
