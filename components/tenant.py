@@ -7,8 +7,7 @@ from typing import Optional
 import pulumi
 
 from components.kubernetes import create
-from policies import tenant_policies
-from specs import tenant as tenant_specs
+from specs.plan import tenant_objects
 from stackconfig.models import Cluster
 from stackconfig.models import Tenant as TenantConfig
 
@@ -20,12 +19,10 @@ class Tenant(pulumi.ComponentResource):
     def __init__(self, name: str, tenant: TenantConfig, cluster: Cluster,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("tenancy:index:Tenant", name, None, opts)
-        self.namespace = create(tenant_specs.namespace(tenant), pulumi.ResourceOptions(parent=self, protect=cluster.protect))
+        objects = tenant_objects(tenant, cluster)
+        self.namespace = create(objects.namespace, pulumi.ResourceOptions(parent=self, protect=cluster.protect))
         in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[self.namespace])
-        self.policies = [create(p, in_namespace) for p in tenant_policies(tenant, cluster)]
-        create(tenant_specs.resource_quota(tenant), in_namespace)
-        create(tenant_specs.limit_range(tenant), in_namespace)
-        binding = tenant_specs.owners_binding(tenant)
-        if binding:
-            create(binding, in_namespace)
+        self.policies = [create(p, in_namespace) for p in objects.policies]
+        for manifest in objects.guard_rails:
+            create(manifest, in_namespace)
         self.register_outputs({"namespace": tenant.name})

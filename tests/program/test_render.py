@@ -181,3 +181,17 @@ def test_render_cli_end_to_end_in_a_fresh_process(tmp_path):
     assert "Pulumi.nope.yaml: no such stack file" in missing.stderr
     assert "Traceback" not in missing.stderr
     assert not (tmp_path / "n").exists()
+
+
+def test_pure_plan_equals_what_the_program_registers(any_stack):
+    """Property tests and `check --stack` use specs.plan without Pulumi: it must be the program's exact output."""
+    from specs.plan import stack_objects
+
+    def key(m):
+        return (m["kind"], m["metadata"].get("namespace"), m["metadata"]["name"])
+
+    registered = {key(m): m for m in any_stack.manifests()}
+    planned = {key(m): m for m in stack_objects(any_stack.parsed.config)}
+    assert sorted(planned) == sorted(registered)
+    for k, manifest in planned.items():
+        assert clean(json.loads(json.dumps(manifest))) == registered[k], k
