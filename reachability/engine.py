@@ -524,3 +524,31 @@ class Engine:
                             if src_name != dst_name:
                                 out[(src_name, dst_name)] = ps
         return out
+
+    def ip_block_flows(self) -> dict[tuple[str, str], PortSet]:
+        """Edges between workloads and the ipBlocks that policies name, keyed "cidr:<block>" on the outside end.
+
+        An external source is never egress-isolated and an external destination never ingress-isolated, so a
+        rule admitting a block is exactly "some address of the block (outside its excepts) may connect".
+        """
+        out: dict[tuple[str, str], PortSet] = {}
+        for cp in self.policies:
+            for rule in cp.ingress + cp.egress:
+                for peer in rule.peers or ():
+                    block = peer.peer.ip_block
+                    if block is None:
+                        continue
+                    node = f"cidr:{block}"
+                    for c in iter_bits(cp.targets):
+                        # Named ports resolve on the destination: the target for ingress, nothing outside.
+                        named = self._class_named[c] if rule.direction == "ingress" else None
+                        ports = PortSet.all() if rule.ports is None else PortSet()
+                        for spec in rule.ports or ():
+                            ports = ports | spec.resolve(named)
+                        if not ports:
+                            continue
+                        for i in self._class_members[c]:
+                            w = self.workloads[i]
+                            key = (node, w) if rule.direction == "ingress" else (w, node)
+                            out[key] = out[key] | ports if key in out else ports
+        return out

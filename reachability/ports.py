@@ -169,6 +169,23 @@ class PortSet:
                     j += 1
         return PortSet(out)
 
+    def __sub__(self, other: "PortSet") -> "PortSet":
+        out: dict[str, list[tuple[int, int]]] = {}
+        for p in PROTOCOLS:
+            holes = other.ranges(p)
+            for lo, hi in self.ranges(p):
+                for hlo, hhi in holes:
+                    if hhi < lo or hlo > hi:
+                        continue
+                    if hlo > lo:
+                        out.setdefault(p, []).append((lo, hlo - 1))
+                    lo = hhi + 1
+                    if lo > hi:
+                        break
+                if lo <= hi:
+                    out.setdefault(p, []).append((lo, hi))
+        return PortSet(out)
+
     def __eq__(self, other: object) -> bool:
         if isinstance(other, str):
             return self == PortSet.parse(other)

@@ -1,0 +1,203 @@
+"""Compare two manifest sets: flows gained/lost (per pair and port set) and resources added/removed/changed.
+
+Resource comparison ignores what the API server writes back (status, uid, resourceVersion, managedFields, ...)
+so a live export can be compared with a fresh render without noise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .engine import Engine
+from .model import Cluster, Resource
+from .ports import PortSet
+
+_SERVER_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
+                    "deletionTimestamp", "deletionGracePeriodSeconds")
+_SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision")
+MAX_FIELDS = 12
+
+
+@dataclass(frozen=True)
+class FlowChange:
+    src: str
+    dst: str
+    ports: PortSet  # the ports gained (or lost)
+    before: PortSet
+    after: PortSet
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    kind: str
+    namespace: str
+    name: str
+    fields: tuple[str, ...] = ()  # "path: old -> new", "path: added", "path: removed"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind} {self.namespace}/{self.name}" if self.namespace else f"{self.kind} {self.name}"
+
+
+@dataclass
+class Diff:
+    gained: list[FlowChange] = field(default_factory=list)
+    lost: list[FlowChange] = field(default_factory=list)
+    added: list[ResourceChange] = field(default_factory=list)
+    removed: list[ResourceChange] = field(default_factory=list)
+    changed: list[ResourceChange] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.gained or self.lost or self.added or self.removed or self.changed)
+
+
+def _normalise(obj: dict) -> dict:
+    out = {k: v for k, v in obj.items() if k != "status"}
+    meta = dict(out.get("metadata") or {})
+    for k in _SERVER_METADATA:
+        meta.pop(k, None)
+    ann = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in _SERVER_ANNOTATIONS}
+    if ann:
+        meta["annotations"] = ann
+    else:
+        meta.pop("annotations", None)
+    out["metadata"] = meta
+    return out
+
+
+def _short(v: Any) -> str:
+    text = repr(v) if isinstance(v, str) else str(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def field_changes(old: Any, new: Any, path: str = "") -> list[str]:
+    """Leaf-level differences as "path: old -> new" lines; lists are compared by index."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for k in sorted(set(old) | set(new), key=str):
+            p = f"{path}.{k}" if path else str(k)
+            if k not in old:
+                out.append(f"{p}: added {_short(new[k])}")
+            elif k not in new:
+                out.append(f"{p}: removed")
+            else:
+                out += field_changes(old[k], new[k], p)
+        return out
+    if isinstance(old, list) and isinstance(new, list):
+        out = []
+        for i in range(max(len(old), len(new))):
+            p = f"{path}[{i}]"
+            if i >= len(old):
+                out.append(f"{p}: added {_short(new[i])}")
+            elif i >= len(new):
+                out.append(f"{p}: removed")
+            else:
+                out += field_changes(old[i], new[i], p)
+        return out
+    if old != new:
+        return [f"{path}: {_short(old)} -> {_short(new)}"]
+    return []
+
+
+def _by_key(resources: Iterable[Resource]) -> dict[tuple[str, str, str], Resource]:
+    return {r.key: r for r in resources}
+
+
+def diff_resources(old: Cluster, new: Cluster) -> tuple[list[ResourceChange], list[ResourceChange], list[ResourceChange]]:
+    a, b = _by_key(old.resources), _by_key(new.resources)
+    added = [ResourceChange(*k) for k in sorted(set(b) - set(a))]
+    removed = [ResourceChange(*k) for k in sorted(set(a) - set(b))]
+    changed = []
+    for k in sorted(set(a) & set(b)):
+        fields = field_changes(_normalise(a[k].obj), _normalise(b[k].obj))
+        if fields:
+            if len(fields) > MAX_FIELDS:
+                fields = fields[:MAX_FIELDS] + [f"... and {len(fields) - MAX_FIELDS} more"]
+            changed.append(ResourceChange(*k, tuple(fields)))
+    return added, removed, changed
+
+
+def diff_flows(old: Engine, new: Engine, externals: Iterable[str] = ()) -> tuple[list[FlowChange], list[FlowChange]]:
+    externals = list(externals)
+    a, b = old.flows(externals), new.flows(externals)
+    none = PortSet()
+    gained, lost = [], []
+    for pair in sorted(set(a) | set(b)):
+        before, after = a.get(pair, none), b.get(pair, none)
+        if before == after:
+            continue
+        if after - before:
+            gained.append(FlowChange(*pair, after - before, before, after))
+        if before - after:
+            lost.append(FlowChange(*pair, before - after, before, after))
+    return gained, lost
+
+
+def diff_clusters(old: Cluster, new: Cluster, externals: Iterable[str] = ()) -> Diff:
+    gained, lost = diff_flows(Engine(old), Engine(new), externals)
+    added, removed, changed = diff_resources(old, new)
+    return Diff(gained, lost, added, removed, changed)
+
+
+# ---------------------------------------------------------------------------------------------------- rendering
+
+def _flow_line(c: FlowChange) -> str:
+    return f"{c.src} -> {c.dst}: {c.ports}"
+
+
+def render_text(d: Diff) -> str:
+    if d.empty:
+        return "no differences: same resources, same flows"
+    lines = []
+    for title, items, mark in (("flows gained", d.gained, "+"), ("flows lost", d.lost, "-")):
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            lines += [f"  {mark} {_flow_line(c)}" for c in items]
+    for title, items, mark in (("resources added", d.added, "+"), ("resources removed", d.removed, "-"),
+                               ("resources changed", d.changed, "~")):
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            for r in items:
+                lines.append(f"  {mark} {r.ref}")
+                lines += [f"      {f}" for f in r.fields]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def render_markdown(d: Diff) -> str:
+    if d.empty:
+        return "**No differences**: same resources, same flows."
+    out = [f"### Network flows: {len(d.gained)} gained, {len(d.lost)} lost"]
+    if d.gained or d.lost:
+        out += ["", "| | from | to | ports | before | after |", "|---|---|---|---|---|---|"]
+        for mark, items in (("➕ gained", d.gained), ("➖ lost", d.lost)):
+            out += [f"| {mark} | `{c.src}` | `{c.dst}` | {_md(str(c.ports))} | {_md(str(c.before))} | "
+                    f"{_md(str(c.after))} |" for c in items]
+    out += ["", f"### Resources: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
+    if d.added or d.removed or d.changed:
+        out += ["", "| | resource | fields |", "|---|---|---|"]
+        for mark, items in (("➕ added", d.added), ("➖ removed", d.removed), ("✏️ changed", d.changed)):
+            out += [f"| {mark} | `{_md(r.ref)}` | {'<br>'.join(f'`{_md(f)}`' for f in r.fields)} |" for r in items]
+    return "\n".join(out)
+
+
+def render_json(d: Diff) -> dict:
+    def flow(c: FlowChange) -> dict:
+        return {"from": c.src, "to": c.dst, "ports": str(c.ports), "before": str(c.before), "after": str(c.after)}
+
+    def res(r: ResourceChange) -> dict:
+        out = {"kind": r.kind, "namespace": r.namespace or None, "name": r.name}
+        if r.fields:
+            out["fields"] = list(r.fields)
+        return out
+
+    return {
+        "flows": {"gained": [flow(c) for c in d.gained], "lost": [flow(c) for c in d.lost]},
+        "resources": {"added": [res(r) for r in d.added], "removed": [res(r) for r in d.removed],
+                      "changed": [res(r) for r in d.changed]},
+    }
