@@ -43,7 +43,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             console = Console(highlight=False)
             for key, m in matrices.items():
-                console.print(_table(port_label(*key), m))
+                for table in _tables(port_label(*key), m, console.width):
+                    console.print(table)
         return EXIT_OK
     flows = engine.flows(args.external)
     if args.json:
@@ -63,16 +64,32 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _table(label: str, m) -> Table:
-    # Destination names as headers would make 30 columns unreadable; number them and legend the rows instead.
+def _tables(label: str, m, width: int) -> list[Table]:
+    """One compact grid per port, split into column groups that fit the console.
+
+    Destination names as headers would make 30 columns unreadable, so columns are numbered (digits stacked
+    vertically, one character wide) and the rows carry the numbers and names.
+    """
     names = list(m)
-    table = Table(title=f"{label}: row may connect to column  (✓ allowed, · denied)", show_lines=False)
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("from \\ to")
-    for i in range(len(names)):
-        table.add_column(str(i + 1), justify="center")
-    for i, src in enumerate(names):
-        row = m[src]
-        cells = ["-" if dst == src else ("[green]✓[/]" if row[dst] else "[dim]·[/]") for dst in names]
-        table.add_row(str(i + 1), src, *cells)
-    return table
+    if not names:
+        return [Table(title=f"{label}: no workloads")]
+    name_w = max(len(n) for n in names)
+    idx_w = len(str(len(names)))
+    per = max(1, (width - name_w - idx_w - 2) // 2)  # each mark column: 1 character + 1 space
+    tables = []
+    for start in range(0, len(names), per):
+        cols = range(start, min(start + per, len(names)))
+        part = "" if len(names) <= per else f" (columns {cols[0] + 1}-{cols[-1] + 1})"
+        table = Table(title=f"{label}: row may connect to column{part}", caption="✓ allowed  · denied",
+                      box=None, padding=(0, 1, 0, 0), header_style="bold", title_justify="left",
+                      caption_justify="left")
+        table.add_column("#", justify="right", style="dim", no_wrap=True, min_width=idx_w)
+        table.add_column("from \\ to", no_wrap=True, min_width=name_w)
+        for j in cols:
+            table.add_column("\n".join(str(j + 1).rjust(idx_w)), justify="center", no_wrap=True, min_width=1)
+        for i, src in enumerate(names):
+            row = m[src]
+            cells = ["-" if j == i else ("[green]✓[/]" if row[names[j]] else "[dim]·[/]") for j in cols]
+            table.add_row(str(i + 1), src, *cells)
+        tables.append(table)
+    return tables
