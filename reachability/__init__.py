@@ -3,6 +3,17 @@
 Pure Python (no Pulumi): reads Kubernetes manifests (the program's render or any cluster export) and evaluates
 networking.k8s.io/v1 NetworkPolicy semantics exactly. Entry points: `load_paths` / `load_objects` -> `Cluster`,
 `Engine(cluster)` -> `verdict`, `matrix`, `allowed_ports`, `flows`.
+
+Deliberate choices where manifests cannot say more:
+- Pod IPs are not in manifests, so pod-to-pod traffic never matches an ipBlock peer; ipBlocks apply only to
+  external endpoints (`ip:<address>`), which in turn match nothing but ipBlocks.
+- External endpoints are never isolated: an external source has no egress policy, an external destination no
+  ingress policy. Traffic between two external addresses is reported allowed by `matrix` (nothing restricts it)
+  but left out of `flows`, `diff` and `graph` because it does not cross the cluster.
+- `from: []` / `to: []` / `ports: []` mean "everyone" / "every port", exactly like an absent field (the API's
+  "empty or missing"); it is `ingress: []` / `egress: []` (no rules) that admits no one.
+- Verdicts are per policy, not per served port: a port the destination does not listen on can still be
+  "allowed"; named ports are the exception, resolved against the destination's containerPorts per protocol.
 """
 
 from .engine import Engine, MatrixView, UnknownEndpoint

@@ -300,6 +300,10 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
         else:
             skipped[kind if kind != "NetworkPolicy" else f"NetworkPolicy ({api})"] += 1
 
+    # The same object given twice (a file passed twice, a render next to an export) is one object; the last
+    # occurrence wins, as with `kubectl apply`.
+    candidates = list({(c[0], c[1], c[2]): c for c in candidates}.values())
+    policies_raw = list({(p[0], p[1]): p for p in policies_raw}.values())
     present = {(k, ns, n) for k, ns, n, *_ in candidates}
 
     def folded_into_owner(kind: str, ns: str, meta: dict) -> bool:

@@ -18,7 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "matrix", help="who may connect to whom, per port or as allowed port sets",
         description="Read Kubernetes manifests (files, directories, '-' for stdin) and print which workload may "
                     "open a connection to which. With --port: a table (or JSON) per port over every workload and "
-                    "--external address; without: every allowed pair with its port set.")
+                    "--external address; without: every allowed pair with its port set.",
+        epilog="Pod IPs are not part of manifests, so pod-to-pod traffic never matches ipBlock peers; ipBlocks "
+               "apply to --external addresses only. A workload's traffic to itself is not shown.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest file, directory, or '-'")
     parser.add_argument("--port", action="append", type=port_arg, default=[], metavar="N/PROTO",
                         help="port to evaluate, e.g. 80/TCP or 53/UDP (repeatable; protocol defaults to TCP)")

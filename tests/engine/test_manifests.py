@@ -188,3 +188,13 @@ def test_fast_yaml_equals_safe_loader(text):
         except yaml.YAMLError as exc:
             return ("error", type(exc).__name__)
     assert run(fastyaml.load_all) == run(lambda t: yaml.load_all(t, Loader=yaml.SafeLoader))
+
+
+def test_same_object_twice_is_one_object(tmp_path):
+    p = write(tmp_path, "d.yaml", DEPLOY)
+    later = write(tmp_path, "np.yaml", yaml.safe_dump_all([
+        netpol("shop", "deny", {"podSelector": {}}),
+        netpol("shop", "deny", {"podSelector": {"matchLabels": {"app": "nothing"}}})]))
+    c = load_paths([p, p, later])
+    assert [w.endpoint for w in c.workloads] == ["shop/web"]
+    assert len(c.policies) == 1 and str(c.policies[0].pod_selector) == "app=nothing"
