@@ -391,3 +391,72 @@ def test_pods_without_policies_in_other_namespaces_unaffected_by_foreign_policy_
     # A policy only ever selects pods in its own namespace, whatever its podSelector says.
     e = engine(netpol("y", "selects-pod-a", {"podSelector": {"matchLabels": {"pod": "a"}}}))
     assert_reach(e, 80, "TCP", Reachability(True).expect("*", "y/a", False))
+
+
+def test_default_deny_all_both_directions():
+    e = engine(netpol("x", "deny-all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}))
+    assert_reach(e, 80, "TCP", Reachability(True).expect("*", "x/*", False).expect("x/*", "*", False))
+
+
+def test_allow_all_ingress_policy_takes_precedence_over_deny():
+    e = engine(DENY_ALL_INGRESS_X, netpol("x", "allow-all", {"podSelector": {}, "ingress": [{}]}))
+    assert_reach(e, 80, "UDP", Reachability(True))
+
+
+def test_allow_all_egress_policy_takes_precedence_over_deny():
+    e = engine(DENY_ALL_EGRESS_X, netpol("x", "allow-all-egress", {"podSelector": {}, "egress": [{}]}))
+    # The allow-all-egress policy also defaults to Ingress (no ingress rules): it isolates ingress of x.
+    assert_reach(e, 80, "TCP", Reachability(True).expect("*", "x/*", False))
+    e = engine(DENY_ALL_EGRESS_X, netpol("x", "allow-all-egress", {"podSelector": {}, "policyTypes": ["Egress"],
+                                                                   "egress": [{}]}))
+    assert_reach(e, 80, "TCP", Reachability(True))
+
+
+def test_ip_in_one_policys_except_is_still_allowed_by_another_policy():
+    e = engine(
+        netpol("x", "wide-minus-hole", {"podSelector": {"matchLabels": {"pod": "a"}}, "ingress": [
+            {"from": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.5/32"]}}]}]}),
+        netpol("x", "hole-itself", {"podSelector": {"matchLabels": {"pod": "a"}}, "ingress": [
+            {"from": [{"ipBlock": {"cidr": "10.0.0.5/32"}}]}]}),
+    )
+    ext = ["10.0.0.5", "10.0.0.6", "11.0.0.1"]
+    endpoints = ALL_PODS + [f"ip:{a}" for a in ext]
+    expected = (Reachability(True, endpoints).expect("*", "x/a", False)
+                .expect("ip:10.0.0.5", "x/a", True).expect("ip:10.0.0.6", "x/a", True))
+    assert_reach(e, 80, "TCP", expected, ext)
+    v = e.verdict("ip:10.0.0.5", "x/a", 80)
+    assert [r.policy for r in v.ingress.admitting] == ["x/hole-itself"]
+
+
+def test_ingress_and_egress_rules_in_one_policy_are_independent():
+    e = engine(netpol("x", "both", {
+        "podSelector": {"matchLabels": {"pod": "a"}},
+        "policyTypes": ["Ingress", "Egress"],
+        "ingress": [{"from": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}}]}],
+        "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"ns": "z"}}}], "ports": [{"port": 81}]}],
+    }))
+    in_only = Reachability(True).expect("*", "x/a", False).expect("y/*", "x/a", True).expect("x/a", "*", False)
+    assert_reach(e, 80, "TCP", in_only)
+    assert_reach(e, 81, "TCP", Reachability(True).expect("*", "x/a", False).expect("y/*", "x/a", True)
+                 .expect("x/a", "*", False).expect("x/a", "z/*", True))
+
+
+def test_namespace_selector_with_in_over_default_name_label_on_named_port():
+    e = engine(netpol("x", "from-y-z-named", {
+        "podSelector": {},
+        "ingress": [{"from": [{"namespaceSelector": {"matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["y", "z"]}]}}],
+            "ports": [{"port": "serve-81-sctp", "protocol": "SCTP"}]}],
+    }))
+    x_closed = Reachability(True).expect("*", "x/*", False)
+    assert_reach(e, 81, "SCTP", Reachability(True).expect("x/*", "x/*", False))
+    assert_reach(e, 80, "SCTP", x_closed)
+    assert_reach(e, 81, "TCP", x_closed)
+
+
+def test_egress_to_other_namespace_pod_by_and_selector():
+    e = engine(netpol("x", "a-to-y-b", {
+        "podSelector": {"matchLabels": {"pod": "a"}}, "policyTypes": ["Egress"],
+        "egress": [{"to": [{"namespaceSelector": {"matchLabels": {"ns": "y"}}, "podSelector": {"matchLabels": {"pod": "b"}}}]}],
+    }))
+    assert_reach(e, 80, "TCP", Reachability(True).expect("x/a", "*", False).expect("x/a", "y/b", True))
