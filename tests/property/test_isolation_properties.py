@@ -1,0 +1,49 @@
+"""Isolation as a property: for random valid configs, the program's objects (specs.plan, proven equal to the
+Pulumi render in tests/program) allow exactly the declared flows — every declared flow works, nothing else does.
+
+The default example count keeps CI quick; TENANCY_PROPERTY_EXAMPLES=10000 runs the long campaign
+(see bench/property.py for a timed run with statistics)."""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, given, settings
+
+from reachability import Engine, load_objects
+from specs.plan import stack_objects
+from stackconfig import parse_config
+from tests.scenarios.analysis import Analysis, intruder_objects
+from intent import probe_addresses
+from specs.cluster_context import context_objects
+
+from .strategies import stack_config
+
+EXAMPLES = int(os.environ.get("TENANCY_PROPERTY_EXAMPLES", "40"))
+
+
+def analyse_config(raw: dict) -> Analysis:
+    config = parse_config(raw).config
+    objects = [*stack_objects(config), *context_objects(config.cluster), *intruder_objects()]
+    engine = Engine(load_objects(objects))
+    externals = probe_addresses(config)
+    return Analysis(config, engine, externals, engine.flows(externals))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(stack_config())
+def test_allowed_flows_are_exactly_the_declared_flows(raw):
+    analysis = analyse_config(raw)
+    actual, declared = analysis.program_flows(), analysis.declared()
+    missing = {k: str(v) for k, v in declared.items() if actual.get(k) != v}
+    extra = {k: str(v) for k, v in actual.items() if k not in declared}
+    assert not missing, f"declared but not (exactly) allowed: {missing}"
+    assert not extra, f"allowed but never declared: {extra}"
+
+
+@settings(max_examples=max(EXAMPLES // 2, 10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stack_config())
+def test_no_tenant_pod_is_reachable_from_an_unknown_namespace(raw):
+    analysis = analyse_config(raw)
+    for workload in analysis.tenant_workloads():
+        assert not analysis.engine.allowed_ports("intruder/attacker", workload), workload
