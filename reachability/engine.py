@@ -18,6 +18,7 @@ pod IPs are not in manifests).
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Iterable, Iterator, Sequence
@@ -123,6 +124,35 @@ class MatrixView(Mapping):
 
     def to_dict(self) -> dict[str, dict[str, bool]]:
         return {s: dict(self[s].items()) for s in self._names}
+
+    def json_rows(self) -> Iterator[tuple[str, str]]:
+        """(src, its row as a JSON object) without building dicts: 3,000 workloads make 9M cells per port.
+
+        Each row starts from a prepared all-false (or all-true, for dense rows) list of entries and only the
+        exceptions are patched in, so the cost follows the allowed pairs rather than the cells.
+        """
+        names = self._names
+        keys = [json.dumps(n) + ": " for n in names]
+        false_parts = [k + "false" for k in keys]
+        true_parts = [k + "true" for k in keys]
+        members: dict[int, list[int]] = {}
+        for j, n in enumerate(names):
+            members.setdefault(self._cls[n], []).append(j)
+        mask = 0
+        for c in members:
+            mask |= 1 << c
+        half = len(members) // 2
+        for i, src in enumerate(names):
+            bits = self._rows[self._cls[src]] & mask
+            if bits.bit_count() <= half:
+                parts, patch, flip = false_parts.copy(), true_parts, bits
+            else:
+                parts, patch, flip = true_parts.copy(), false_parts, mask & ~bits
+            for c in iter_bits(flip):
+                for j in members[c]:
+                    parts[j] = patch[j]
+            del parts[i]
+            yield src, "{" + ", ".join(parts) + "}"
 
     def count_allowed(self) -> int:
         """Allowed ordered pairs, self-pairs excluded; computed from the bitsets without materialising rows."""

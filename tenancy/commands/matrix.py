@@ -39,9 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if ports:
         matrices = engine.matrix(ports, args.external)
         if args.json:
-            out = {"ports": {port_label(*k): m.to_dict() for k, m in matrices.items()}}
-            json.dump(out, sys.stdout, indent=1, sort_keys=False)
-            sys.stdout.write("\n")
+            _write_json(matrices, sys.stdout)
         else:
             console = Console(highlight=False)
             for key, m in matrices.items():
@@ -54,16 +52,33 @@ def run(args: argparse.Namespace) -> int:
         json.dump({"flows": rows}, sys.stdout, indent=1)
         sys.stdout.write("\n")
         return EXIT_OK
-    table = Table(title=f"{len(flows)} allowed flows between {len(engine.workloads)} workloads"
-                        + (f" and {len(args.external)} external address{'es' if len(args.external) > 1 else ''}"
-                           if args.external else ""))
+    title = (f"{len(flows)} allowed flows between {len(engine.workloads)} workloads"
+             + (f" and {len(args.external)} external address{'es' if len(args.external) > 1 else ''}"
+                if args.external else ""))
+    rows = [(s, d, str(ps)) for (s, d), ps in sorted(flows.items())]
+    if len(rows) > PLAIN_ABOVE:
+        _print_plain(title, rows)
+        return EXIT_OK
+    table = Table(title=title)
     table.add_column("from")
     table.add_column("to")
     table.add_column("ports")
-    for (s, d), ps in sorted(flows.items()):
-        table.add_row(s, d, str(ps))
+    for row in rows:
+        table.add_row(*row)
     Console(highlight=False).print(table)
     return EXIT_OK
+
+
+# rich lays out a table cell by cell: fine for a page, seconds for the thousands of flows of a big cluster.
+PLAIN_ABOVE = 300
+
+
+def _print_plain(title: str, rows: list[tuple[str, str, str]]) -> None:
+    w0 = max(len("from"), *(len(r[0]) for r in rows))
+    w1 = max(len("to"), *(len(r[1]) for r in rows))
+    lines = [title, f"{'from':<{w0}}  {'to':<{w1}}  ports"]
+    lines += [f"{s:<{w0}}  {d:<{w1}}  {p}" for s, d, p in rows]
+    sys.stdout.write("\n".join(lines) + "\n")
 
 
 def _tables(label: str, m, width: int) -> list[Table]:
@@ -95,3 +110,14 @@ def _tables(label: str, m, width: int) -> list[Table]:
             table.add_row(str(i + 1), src, *cells)
         tables.append(table)
     return tables
+
+
+def _write_json(matrices, out) -> None:
+    # Streamed row by row: at 3,000 workloads a dict-of-dicts per port would need gigabytes.
+    out.write('{"ports": {')
+    for pi, (key, m) in enumerate(matrices.items()):
+        out.write(("," if pi else "") + "\n " + json.dumps(port_label(*key)) + ": {")
+        for ri, (src, row) in enumerate(m.json_rows()):
+            out.write(("," if ri else "") + "\n  " + json.dumps(src) + ": " + row)
+        out.write("\n }")
+    out.write("\n}}\n")

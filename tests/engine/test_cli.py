@@ -153,3 +153,13 @@ def test_verdict_reasons_api():
     assert not v.allowed and "except range 10.0.0.0/8" in v.egress.misses[0].reasons[0]
     assert e.allowed_ports("shop/frontend", "ip:8.8.8.8") == "all"
     assert e.allowed_ports("shop/backend", "shop/database") == "TCP 5432"
+
+
+def test_streamed_json_rows_equal_the_mapping():
+    # Mix of dense (non-isolated) and sparse rows, and a class with two identical workloads.
+    objs = OBJS + [tier("other", "twin", "backend", 8000)]
+    e = Engine(load_objects(objs))
+    for m in e.matrix([(5432, "TCP"), (8000, "TCP"), (53, "UDP")], ["203.0.113.9", "10.0.0.1"]).values():
+        rows = {src: json.loads(text) for src, text in m.json_rows()}
+        assert rows == m.to_dict()
+        assert list(rows) == list(m)
