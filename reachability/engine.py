@@ -338,6 +338,9 @@ class Engine:
             hole = block.excluded_by(other.address)  # type: ignore[arg-type]
             if hole is not None:
                 return 1, [f"{other.name} falls in the except range {hole}"]
+            if other.address.version != block.cidr.version:  # type: ignore[union-attr]
+                return 1, [f"{other.name} is IPv{other.address.version}, {block.cidr} is "  # type: ignore[union-attr]
+                           f"IPv{block.cidr.version}"]
             return 1, [f"{other.name} is outside {block.cidr}"]
         w = other.workload
         if peer.ip_block is not None:

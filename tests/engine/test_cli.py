@@ -149,6 +149,8 @@ def test_verdict_reasons_api():
     assert v.allowed and v.egress.external and v.ingress.admitted_by.policy == "shop/frontend-lb"
     v = e.verdict("ip:198.51.100.1", "shop/frontend", 8080)
     assert not v.allowed and "outside 203.0.113.0/24" in v.ingress.misses[0].reasons[0]
+    v = e.verdict("ip:2001:db8::7", "shop/frontend", 8080)
+    assert not v.allowed and v.ingress.misses[0].reasons == ("ip:2001:db8::7 is IPv6, 203.0.113.0/24 is IPv4",)
     v = e.verdict("shop/frontend", "ip:10.1.1.1", 443)
     assert not v.allowed and "except range 10.0.0.0/8" in v.egress.misses[0].reasons[0]
     assert e.allowed_ports("shop/frontend", "ip:8.8.8.8") == "all"
