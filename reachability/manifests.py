@@ -21,10 +21,10 @@ from typing import Any, Iterable, Iterator
 
 import yaml
 
-from . import fastyaml
+from . import fastyaml, names
 from .ipblocks import parse_ip_block
 from .model import NAME_LABEL, Cluster, Namespace, Peer, Policy, Resource, Rule, Workload
-from .ports import ContainerPort, parse_port_number, parse_port_spec, parse_protocol
+from .ports import ContainerPort, is_port_name, parse_port_number, parse_port_spec, parse_protocol
 from .selectors import parse_labels, parse_selector
 
 
@@ -121,20 +121,29 @@ def _flatten(docs: Iterable[tuple[str, Any]], problems: list[str]) -> Iterator[t
 # ---------------------------------------------------------------------------------------------------- building
 
 
-def _meta(obj: dict, loc: str, problems: list[str]) -> tuple[str, str | None, dict]:
+def _meta(kind: str, obj: dict, loc: str, problems: list[str]) -> tuple[str, str | None, dict, dict[str, str]]:
     meta = obj.get("metadata")
     if not isinstance(meta, dict):
         problems.append(f"{loc}: metadata: required mapping")
-        return "", None, {}
+        return "", None, {}, {}
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         problems.append(f"{loc}: metadata.name: required")
         name = ""
+    else:
+        why = names.name(kind, name)
+        if why:
+            problems.append(f"{loc}: metadata.name: invalid {kind} name {name!r}: {why}")
     ns = meta.get("namespace")
     if ns is not None and not isinstance(ns, str):
         problems.append(f"{loc}: metadata.namespace: expected a string, got {ns!r}")
         ns = None
-    return name, ns or None, meta
+    elif ns:
+        why = names.dns1123_label(ns)
+        if why:
+            problems.append(f"{loc}: metadata.namespace: invalid namespace {ns!r}: {why}")
+    labels = parse_labels(meta.get("labels"), f"{loc}: metadata.labels", problems)
+    return name, ns or None, meta, labels
 
 
 def _pod_template(kind: str, obj: dict) -> tuple[str, Any]:
@@ -169,6 +178,10 @@ def _container_ports(podspec: Any, path: str, loc: str, problems: list[str]) -> 
                 num = parse_port_number(p.get("containerPort"), f"{ppath}.containerPort", problems)
                 proto = parse_protocol(p.get("protocol"), f"{ppath}.protocol", problems)
                 name = p.get("name")
+                if name is not None and not (isinstance(name, str) and is_port_name(name)):
+                    # Policies' named ports resolve against these names; one that cannot exist matches nothing.
+                    problems.append(f"{ppath}.name: invalid port name {name!r} (must be an IANA service name: at "
+                                    "most 15 characters, a-z, 0-9 and '-', with a letter)")
                 if num is not None:
                     out.append(ContainerPort(name if isinstance(name, str) and name else None, num, proto))
     return tuple(out)
@@ -285,12 +298,13 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
         if not isinstance(kind, str) or not kind:
             problems.append(f"{loc}: kind: required")
             continue
-        name, ns, meta = _meta(obj, loc, problems)
+        name, ns, meta, labels = _meta(kind, obj, loc, problems)
         if not name:
             continue
-        cluster.resources.append(Resource(kind, None if kind == "Namespace" else (ns or "default"), name, obj, loc))
+        # Only kinds we model are defaulted to `default`: others may be cluster-scoped (ClusterRole, ...).
+        modelled = kind in WORKLOAD_KINDS or kind == "NetworkPolicy"
+        cluster.resources.append(Resource(kind, ns or ("default" if modelled else None), name, obj, loc))
         if kind == "Namespace":
-            labels = parse_labels(meta.get("labels"), f"{loc}: metadata.labels", problems)
             labels[NAME_LABEL] = name  # the API server always sets it, whatever the manifest says
             declared_ns[name] = Namespace(name, labels, True)
         elif kind in WORKLOAD_KINDS:

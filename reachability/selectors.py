@@ -13,6 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from . import names
+
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
@@ -141,13 +143,43 @@ def label_value(v: object) -> str:
     return str(v)
 
 
+# Label keys and values repeat across thousands of objects; remember the valid ones instead of re-matching them.
+_VALID_KEYS: set[str] = set()
+_VALID_VALUES: set[str] = set()
+
+
+def check_label_key(key: str, path: str, problems: list[str]) -> None:
+    if key in _VALID_KEYS:
+        return
+    why = names.qualified_name(key)
+    if why:
+        problems.append(f"{path}: invalid label key {key!r}: {why}")
+    else:
+        _VALID_KEYS.add(key)
+
+
+def check_label_value(value: str, path: str, problems: list[str]) -> None:
+    if value in _VALID_VALUES:
+        return
+    why = names.label_value(value)
+    if why:
+        problems.append(f"{path}: invalid label value {value!r}: {why}")
+    else:
+        _VALID_VALUES.add(value)
+
+
 def parse_labels(obj: object, path: str, problems: list[str]) -> dict[str, str]:
+    """Labels as Kubernetes stores them; keys and values the API server would refuse are problems."""
     if obj is None:
         return {}
     if not isinstance(obj, dict):
         problems.append(f"{path}: expected a mapping of labels, got {type(obj).__name__}")
         return {}
-    return {str(k): label_value(v) for k, v in obj.items()}
+    labels = {str(k): label_value(v) for k, v in obj.items()}
+    for k, v in labels.items():
+        check_label_key(k, path, problems)
+        check_label_value(v, f"{path}[{k!r}]", problems)
+    return labels
 
 
 def parse_selector(obj: object, path: str, problems: list[str]) -> Selector:
@@ -179,7 +211,10 @@ def parse_selector(obj: object, path: str, problems: list[str]) -> Selector:
         if values is not None and not isinstance(values, list):
             problems.append(f"{epath}.values: expected a list, got {type(values).__name__}")
             continue
+        check_label_key(key, f"{epath}.key", problems)
         values = [label_value(x) for x in values or ()]
+        for j, value in enumerate(values):
+            check_label_value(value, f"{epath}.values[{j}]", problems)
         if op in ("In", "NotIn") and not values:
             problems.append(f"{epath}.values: must be non-empty for operator {op}")
             continue

@@ -106,3 +106,10 @@ def test_graph_command(tmp_path, capsys):
     assert main(["graph", str(p), "--format", "dot", "--external", "8.8.8.8"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("digraph") and '"shop/frontend" -> "ip:8.8.8.8" [label="all"];' in out
+
+
+def test_cluster_scoped_resources_have_no_namespace():
+    def add_cluster_role(objs):
+        objs.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "viewer"}})
+    d = diff_clusters(load_objects(OBJS), load_objects(mutated(add_cluster_role)))
+    assert [r.ref for r in d.added] == ["ClusterRole viewer"]
