@@ -7,7 +7,7 @@ import ipaddress
 import pytest
 
 from reachability.ipblocks import parse_address, parse_ip_block
-from reachability.ports import PortSet, PortSpec, parse_port_spec, parse_protocol_port, port_match_bits
+from reachability.ports import PortSet, parse_port_spec, parse_protocol_port, port_match_bits
 from reachability.selectors import LabelIndex, parse_selector
 
 
