@@ -52,62 +52,70 @@ def _resolve_plain(value: str) -> Any:
 
 def _documents(text: str) -> Iterator[Any]:
     parser = CParser(text)
+    get_event = parser.get_event
+    Scalar, MapStart, SeqStart = ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent
+    MapEnd, SeqEnd, DocStart, Alias = ev.MappingEndEvent, ev.SequenceEndEvent, ev.DocumentStartEvent, ev.AliasEvent
+    no_key = _NO_KEY
+    # Manifests repeat the same plain scalars (keys, kinds, protocols) endlessly; resolving each once pays off.
+    plain: dict[str, Any] = {}
     try:
-        stack: list[Any] = []  # containers being built; a dict entry waits for its value in `keys`
-        keys: list[Any] = []
+        stack: list[Any] = []  # containers being built
+        keys: list[Any] = []  # per container: the mapping key waiting for its value
         anchors: dict[str, Any] = {}
         while True:
-            e = parser.get_event()
+            e = get_event()
             cls = type(e)
-            if cls is ev.ScalarEvent:
+            if cls is Scalar:
                 if e.tag is not None and e.tag != _STR:
                     raise _Unusual
+                v = e.value
                 if e.implicit[0]:
-                    value: Any = _resolve_plain(e.value)
+                    try:
+                        value: Any = plain[v]
+                    except KeyError:
+                        value = plain[v] = _resolve_plain(v)
                 else:
-                    value = e.value  # quoted or tagged !!str: a string
+                    value = v  # quoted or tagged !!str: a string
                 if e.anchor is not None:
                     anchors[e.anchor] = value
-            elif cls is ev.MappingStartEvent or cls is ev.SequenceStartEvent:
+            elif cls is MapStart or cls is SeqStart:
                 if e.tag is not None and not e.implicit:
                     raise _Unusual
-                new: Any = {} if cls is ev.MappingStartEvent else []
+                new: Any = {} if cls is MapStart else []
                 if e.anchor is not None:
                     anchors[e.anchor] = new  # aliases share the object, as PyYAML's constructor does
                 stack.append(new)
-                keys.append(_NO_KEY)
+                keys.append(no_key)
                 continue
-            elif cls is ev.MappingEndEvent or cls is ev.SequenceEndEvent:
+            elif cls is MapEnd or cls is SeqEnd:
                 value = stack.pop()
                 keys.pop()
-            elif cls is ev.DocumentStartEvent:
-                anchors.clear()  # anchors are scoped to their document
-                continue
-            elif cls is ev.DocumentEndEvent:
-                continue
-            elif cls is ev.StreamStartEvent:
-                continue
-            elif cls is ev.StreamEndEvent:
-                return
-            elif cls is ev.AliasEvent:
+            elif cls is Alias:
                 if e.anchor not in anchors:
                     raise _Unusual  # let the safe loader report the undefined alias
                 value = anchors[e.anchor]
-            else:
-                raise _Unusual
+            elif cls is DocStart:
+                anchors.clear()  # anchors are scoped to their document
+                continue
+            elif cls is ev.StreamEndEvent:
+                return
+            else:  # stream start, document end
+                continue
             if not stack:
                 yield value
                 continue
             top = stack[-1]
             if type(top) is list:
                 top.append(value)
-            elif keys[-1] is _NO_KEY:
-                if isinstance(value, (dict, list)):
-                    raise _Unusual  # complex keys
-                keys[-1] = value
             else:
-                top[keys[-1]] = value
-                keys[-1] = _NO_KEY
+                k = keys[-1]
+                if k is no_key:
+                    if isinstance(value, (dict, list)):
+                        raise _Unusual  # complex keys
+                    keys[-1] = value
+                else:
+                    top[k] = value
+                    keys[-1] = no_key
     finally:
         parser.dispose()
 
