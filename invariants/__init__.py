@@ -1,0 +1,35 @@
+"""The invariants `tenancy check` and the CrossGuard pack enforce, as one pure function (no Pulumi import).
+
+    from invariants import check
+    violations = check(manifests, config)      # config: a StackConfig, or None for the tenant-agnostic reading
+    for v in violations: print(v)              # "<rule> <subject>: <why>", sorted
+
+`manifests` are Kubernetes objects as dicts (a render, a cluster export); unreadable ones raise
+`reachability.ManifestError` with one located line per problem. `RULES` maps each stable rule id to what it
+proves. See `invariants.facts` for how intent is read with and without a stack config.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from stackconfig.models import StackConfig
+
+from .facts import Facts
+from .rules import RULE_FUNCTIONS, RULES, open_world
+from .violation import Violation
+
+__all__ = ["RULES", "Facts", "Violation", "check", "open_world"]
+
+
+def check(manifests: list[dict], config: StackConfig | None = None, rules: Iterable[str] | None = None) -> list[Violation]:
+    """Every violation of the invariants (or of the `rules` named) by `manifests`, sorted and without repeats."""
+    wanted = list(RULES) if rules is None else list(rules)
+    unknown = [r for r in wanted if r not in RULES]
+    if unknown:
+        raise ValueError(f"unknown rule id(s): {', '.join(unknown)} (known: {', '.join(RULES)})")
+    facts = Facts(manifests, config)
+    found: set[Violation] = set()
+    for rule in wanted:
+        found.update(RULE_FUNCTIONS[rule](facts))
+    return sorted(found)

@@ -1,0 +1,353 @@
+"""What the invariant rules look at: the intent, the manifests analysed by the engine, and the flows it finds.
+
+Intent comes from a stack config when one is given (`check --stack`): tenants, apps, ports, load-balancer ranges,
+consumers and internet egress exactly as declared. Without one, the program's naming conventions
+(`policies/labels.py`) are read back from the manifests: tenant namespaces carry `tenancy/tenant`, tiers are
+`app.kubernetes.io/part-of` + `component`, serving and metrics ports are the container ports named `serve` and
+`metrics`, load-balancer ranges are the frontend Service's `loadBalancerSourceRanges`, internet egress is the
+`tenancy/internet-egress` pod label, and the program's own policies (labelled `managed-by: tenancy`) stand for
+the declared cross-tenant consumers.
+
+The cluster around the program (DNS, Prometheus) is added from the config, or from its defaults, unless the
+manifests already hold it, so flows to DNS and from monitoring are proved rather than assumed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Iterable
+
+from intent.flows import PRIVATE_PROBES, PUBLIC_PROBES, probe_addresses
+from policies.egress_proxy import ALWAYS_EXCLUDED
+from policies.labels import (
+    COMPONENT,
+    INTERNET_EGRESS,
+    MANAGED_BY,
+    MANAGER,
+    METRICS_PORT_NAME,
+    PART_OF,
+    TENANT,
+    proxy_selector,
+)
+from reachability import Engine, PortSet, load_objects
+from reachability.ipblocks import Network
+from reachability.model import Cluster as Analysed
+from reachability.model import Policy, Workload
+from reachability.selectors import Selector, parse_selector
+from specs.cluster_context import context_objects
+from specs.pods import SERVING_PORT_NAME
+from specs.plan import stack_objects
+from stackconfig.models import App, Cluster, StackConfig
+
+TIERS = ("frontend", "backend", "database")
+WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
+NOTHING = PortSet()
+
+
+def tcp(port: int | None) -> PortSet:
+    return PortSet({"TCP": [(port, port)]}) if port else PortSet()
+
+
+def default_cluster() -> Cluster:
+    """The config's defaults for DNS, monitoring and the proxy's forbidden ranges, when no stack is named."""
+    return Cluster.model_validate({"cni": "unspecified"})
+
+
+def _selector(labels: dict[str, str]) -> Selector:
+    return parse_selector({"matchLabels": dict(labels)}, "selector", [])
+
+
+@dataclass(frozen=True)
+class Tier:
+    tenant: str
+    app: str
+    tier: str
+
+
+def _carve(net: Network, holes: Iterable[Network]) -> list[Network]:
+    """`net` minus every hole, as disjoint networks (ascending)."""
+    parts = [net]
+    for hole in holes:
+        if hole.version != net.version:
+            continue
+        kept: list[Network] = []
+        for part in parts:
+            if not part.overlaps(hole):
+                kept.append(part)
+            elif not part.subnet_of(hole):  # type: ignore[arg-type]
+                kept.extend(part.address_exclude(hole))  # type: ignore[arg-type]
+        parts = kept
+    return sorted(parts)
+
+
+def _witness(parts: list[Network], known: list[ipaddress.IPv4Address | ipaddress.IPv6Address]) -> str | None:
+    """An address inside `parts`: a known probe when one lies there (familiar in messages), else a computed one."""
+    for address in known:
+        if any(address.version == p.version and address in p for p in parts):
+            return str(address)
+    if not parts:
+        return None
+    first = parts[0]
+    return str(first.network_address + 1 if first.num_addresses > 2 else first.network_address)
+
+
+class Facts:
+    """Built once per check; every rule reads from it. Raises ManifestError on unreadable manifests."""
+
+    def __init__(self, manifests: list[dict], config: StackConfig | None = None):
+        self.config = config
+        self.cluster_config = config.cluster if config is not None else default_cluster()
+        given = load_objects(manifests)
+        self.context = self._missing_context(given)
+        self.objects = [*manifests, *self.context]
+        self.analysed: Analysed = load_objects(self.objects) if self.context else given
+        self.engine = Engine(self.analysed)
+        self.workloads: dict[str, Workload] = {w.endpoint: w for w in self.analysed.workloads}
+
+    # ------------------------------------------------------------------------------------------------ context
+
+    def _missing_context(self, given: Analysed) -> list[dict]:
+        dns, monitoring = self.cluster_config.dns, self.cluster_config.monitoring
+        have = {(w.namespace, w.name) for w in given.workloads}
+        out = []
+        for obj in context_objects(self.cluster_config):
+            meta = obj["metadata"]
+            if obj["kind"] == "Namespace":
+                if meta["name"] in given.namespaces and given.namespaces[meta["name"]].declared:
+                    continue
+            else:
+                ns = meta["namespace"]
+                labels = dns.pod_labels if ns == dns.namespace else monitoring.pod_labels
+                selector = _selector(labels)
+                if (ns, meta["name"]) in have or any(w.namespace == ns and selector.matches(w.labels)
+                                                     for w in given.workloads):
+                    continue
+            out.append(obj)
+        return out
+
+    # ------------------------------------------------------------------------------------------------ intent
+
+    @cached_property
+    def tenants(self) -> frozenset[str]:
+        if self.config is not None:
+            return frozenset(t.name for t in self.config.tenants)
+        return frozenset(n.name for n in self.analysed.namespaces.values() if n.declared and TENANT in n.labels)
+
+    @cached_property
+    def apps(self) -> dict[tuple[str, str], App]:
+        if self.config is None:
+            return {}
+        return {(t.name, a.name): a for t in self.config.tenants for a in t.apps}
+
+    @cached_property
+    def proxies(self) -> list[Workload]:
+        selector = parse_selector(proxy_selector(), "selector", [])
+        proxy = self.cluster_config.egress_proxy
+        if self.config is not None:
+            if not proxy.enabled:
+                return []
+            return [w for w in self.analysed.workloads if w.namespace == proxy.namespace and selector.matches(w.labels)]
+        # A tenant cannot make itself a proxy by copying the labels.
+        return [w for w in self.analysed.workloads if w.namespace not in self.tenants and selector.matches(w.labels)]
+
+    @cached_property
+    def program_namespaces(self) -> frozenset[str]:
+        names = set(self.tenants) | {w.namespace for w in self.proxies}
+        if self.config is not None and self.cluster_config.egress_proxy.enabled:
+            names.add(self.cluster_config.egress_proxy.namespace)
+        return frozenset(names)
+
+    @cached_property
+    def forbidden_to_proxy(self) -> list[Network]:
+        return [ipaddress.ip_network(c) for c in (*self.cluster_config.egress_proxy.cluster_cidrs, *ALWAYS_EXCLUDED)]
+
+    def workload(self, endpoint: str) -> Workload | None:
+        return self.workloads.get(endpoint)
+
+    def tier(self, w: Workload) -> Tier | None:
+        """The declared app tier `w` runs, judged by the labels policies select on."""
+        if w.namespace not in self.tenants:
+            return None
+        app, tier = w.labels.get(PART_OF), w.labels.get(COMPONENT)
+        if app is None or tier not in TIERS:
+            return None
+        if self.config is not None and (w.namespace, app) not in self.apps:
+            return None
+        return Tier(w.namespace, app, tier)
+
+    @staticmethod
+    def named_port(w: Workload, name: str) -> int | None:
+        return next((p.port for p in w.ports if p.name == name and p.protocol == "TCP"), None)
+
+    def serve_port(self, w: Workload) -> int | None:
+        t = self.tier(w)
+        if t is not None and self.config is not None:
+            return getattr(self.apps[(t.tenant, t.app)], t.tier).port
+        return self.named_port(w, SERVING_PORT_NAME)
+
+    def metrics_port(self, w: Workload) -> int | None:
+        t = self.tier(w)
+        if t is not None and self.config is not None:
+            return self.apps[(t.tenant, t.app)].metrics_port
+        return self.named_port(w, METRICS_PORT_NAME)
+
+    def tier_port(self, t: Tier, tier: str) -> int | None:
+        """The serving port of another tier of the same app (the database's, say, for its backend's flows)."""
+        if self.config is not None:
+            return getattr(self.apps[(t.tenant, t.app)], tier).port
+        for w in self.analysed.workloads:
+            other = self.tier(w)
+            if other == Tier(t.tenant, t.app, tier):
+                return self.serve_port(w)
+        return None
+
+    def load_balancer_ranges(self, t: Tier) -> list[Network]:
+        if self.config is not None:
+            lb = self.apps[(t.tenant, t.app)].frontend.load_balancer
+            return [ipaddress.ip_network(c) for c in (lb.source_ranges if lb else ())]
+        return self._service_ranges.get((t.tenant, t.app), [])
+
+    @cached_property
+    def _service_ranges(self) -> dict[tuple[str, str], list[Network]]:
+        """(tenant, app) -> loadBalancerSourceRanges of LoadBalancer Services selecting the app's frontend."""
+        frontends = [(w, self.tier(w)) for w in self.analysed.workloads]
+        out: dict[tuple[str, str], list[Network]] = {}
+        for r in self.analysed.resources:
+            spec = r.obj.get("spec")
+            if r.kind != "Service" or not isinstance(spec, dict) or spec.get("type") != "LoadBalancer":
+                continue
+            selector = spec.get("selector")
+            if not isinstance(selector, dict) or not selector:
+                continue
+            chosen = _selector({str(k): str(v) for k, v in selector.items()})
+            for w, t in frontends:
+                if t is None or t.tier != "frontend" or w.namespace != r.namespace or not chosen.matches(w.labels):
+                    continue
+                for cidr in spec.get("loadBalancerSourceRanges") or ():
+                    try:
+                        out.setdefault((t.tenant, t.app), []).append(ipaddress.ip_network(str(cidr), strict=False))
+                    except ValueError:
+                        continue  # validation reports it; an unreadable range declares nothing
+        return out
+
+    def internet_egress(self, w: Workload) -> bool:
+        if self.config is None:
+            return w.labels.get(INTERNET_EGRESS) == "true"
+        t = self.tier(w)
+        return t is not None and t.tier == "backend" and self.apps[(t.tenant, t.app)].backend.internet_egress
+
+    @cached_property
+    def proxy_port(self) -> int | None:
+        if self.config is not None:
+            return self.cluster_config.egress_proxy.port if self.cluster_config.egress_proxy.enabled else None
+        ports = {self.named_port(w, SERVING_PORT_NAME) for w in self.proxies} - {None}
+        return min(ports) if ports else None  # type: ignore[type-var]
+
+    def is_proxy(self, w: Workload) -> bool:
+        return any(w is p for p in self.proxies)
+
+    def is_dns(self, w: Workload) -> bool:
+        dns = self.cluster_config.dns
+        return w.namespace == dns.namespace and _selector(dns.pod_labels).matches(w.labels)
+
+    def is_monitoring(self, w: Workload) -> bool:
+        monitoring = self.cluster_config.monitoring
+        return w.namespace == monitoring.namespace and _selector(monitoring.pod_labels).matches(w.labels)
+
+    @property
+    def dns_ports(self) -> PortSet:
+        port = self.cluster_config.dns.port
+        return PortSet({"UDP": [(port, port)], "TCP": [(port, port)]})
+
+    def declared_consumer_ports(self, src: Workload, dst: Workload) -> PortSet:
+        """Ports on which `src` (of another tenant) is declared a consumer of `dst`."""
+        if self.config is None:
+            return self.program_flows.get((src.endpoint, dst.endpoint), NOTHING)
+        t = self.tier(dst)
+        if t is None or t.tier != "backend":
+            return NOTHING
+        app = self.apps[(t.tenant, t.app)]
+        source = (src.namespace, src.labels.get(PART_OF), src.labels.get(COMPONENT))
+        if any((c.tenant, c.app, c.tier) == source for c in app.consumers):
+            return tcp(app.backend.port)
+        return NOTHING
+
+    # ------------------------------------------------------------------------------------------------ program's own
+
+    @cached_property
+    def _rendered_policies(self) -> dict[tuple[str, str], dict]:
+        assert self.config is not None
+        return {(o["metadata"]["namespace"], o["metadata"]["name"]): o.get("spec")
+                for o in stack_objects(self.config) if o["kind"] == "NetworkPolicy"}
+
+    def is_program_policy(self, obj: dict) -> bool:
+        """Rendered by the program: with a stack, exactly what it renders for that stack (same namespace, name and
+        spec); without, anything carrying its managed-by label."""
+        meta = obj.get("metadata") or {}
+        if self.config is not None:
+            key = (meta.get("namespace") or "default", meta.get("name"))
+            return key in self._rendered_policies and self._rendered_policies[key] == obj.get("spec")
+        return (meta.get("labels") or {}).get(MANAGED_BY) == MANAGER
+
+    def claims_program(self, policy: Policy) -> bool:
+        """Carries the program's managed-by label, whatever its contents."""
+        for r in self.analysed.resources:
+            if r.kind == "NetworkPolicy" and (r.namespace, r.name) == (policy.namespace, policy.name):
+                return ((r.obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY) == MANAGER
+        return False
+
+    @cached_property
+    def program_policy_refs(self) -> frozenset[str]:
+        refs = set()
+        for r in self.analysed.resources:
+            if r.kind == "NetworkPolicy" and self.is_program_policy(r.obj):
+                refs.add(f"{r.namespace}/{r.name}")
+        return frozenset(refs)
+
+    @cached_property
+    def program_flows(self) -> dict[tuple[str, str], PortSet]:
+        """Flows with only the program's own policies in place: the baseline a widening is measured against."""
+        kept = [o for o in self.objects
+                if not (isinstance(o, dict) and o.get("kind") == "NetworkPolicy" and not self.is_program_policy(o))]
+        return Engine(load_objects(kept)).flows(self.externals)
+
+    # ------------------------------------------------------------------------------------------------ flows
+
+    @cached_property
+    def externals(self) -> list[str]:
+        """External addresses to ask about: the usual probes, plus one witness for every region the policies'
+        ipBlocks cut the address space into (inside a load-balancer range, a forbidden range, or neither), so an
+        ipBlock that admits anything is seen admitting something."""
+        probes = set(PUBLIC_PROBES) | set(PRIVATE_PROBES)
+        if self.config is not None:
+            probes |= set(probe_addresses(self.config))
+        zones = list(self.forbidden_to_proxy)
+        for t in {self.tier(w) for w in self.analysed.workloads} - {None}:
+            if t.tier == "frontend":  # type: ignore[union-attr]
+                ranges = self.load_balancer_ranges(t)  # type: ignore[arg-type]
+                zones += ranges
+                probes |= {_witness(_carve(r, ()), []) for r in ranges} - {None}  # type: ignore[misc]
+        known = sorted((ipaddress.ip_address(p) for p in probes), key=lambda a: (a.version, a))
+        for policy in self.analysed.policies:
+            for rule in (*policy.ingress, *policy.egress):
+                for peer in rule.peers or ():
+                    block = peer.ip_block
+                    if block is None:
+                        continue
+                    regions = [_carve(block.cidr, [*block.excepts, *zones])]
+                    for zone in zones:
+                        if zone.version != block.cidr.version or not zone.overlaps(block.cidr):
+                            continue
+                        inner = zone if zone.subnet_of(block.cidr) else block.cidr  # type: ignore[arg-type]
+                        regions.append(_carve(inner, block.excepts))
+                    for parts in regions:
+                        found = _witness(parts, known)
+                        if found is not None:
+                            probes.add(found)
+        return sorted(probes, key=lambda a: (ipaddress.ip_address(a).version, ipaddress.ip_address(a)))
+
+    @cached_property
+    def flows(self) -> dict[tuple[str, str], PortSet]:
+        return self.engine.flows(self.externals)

@@ -1,0 +1,287 @@
+"""The invariants, one function per stable rule id. Each reads `Facts` and yields `Violation`s.
+
+Flow rules judge what the engine finds allowed (`Facts.flows`, every allowed pair with its port set), never the
+policies' text, so a policy that is badly written but harmless passes and a harmless-looking one that opens a
+hole does not. Two rules are about policies themselves: default deny must be explicit (a namespace can look
+isolated today only because its DNS and monitoring policies happen to select every pod), and an open-world
+ingress rule is refused on anything but a frontend even where it opens nothing yet.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Callable, Iterator
+
+from policies.labels import COMPONENT, INTERNET_EGRESS
+from reachability.model import Policy
+from reachability.selectors import Selector
+
+from .facts import NOTHING, Facts, tcp
+from .violation import Violation
+
+Rule = Callable[[Facts], Iterator[Violation]]
+
+# Rule id -> what it proves; the README's table and the CrossGuard pack's descriptions come from here.
+RULES: dict[str, str] = {
+    "tenant-default-deny": "every tenant namespace has a NetworkPolicy selecting all its pods with no ingress rules "
+                           "and one with no egress rules (explicit default deny, both directions)",
+    "cross-tenant-flow": "no flow between two tenants' namespaces, in either direction, unless the destination "
+                         "app declares the source as a consumer, and then only on its backend port",
+    "database-ingress": "a database accepts only its own app's backend on the database port, and monitoring on "
+                        "the metrics port",
+    "monitoring-metrics-only": "monitoring reaches the program's pods on their metrics port and no other",
+    "egress-via-proxy": "no tenant pod reaches an external address; only backends declared for internet egress "
+                        "reach the egress proxy, and only on its port",
+    "proxy-private-ranges": "the egress proxy reaches no cluster workload but DNS, and no cluster, private or "
+                            "link-local address",
+    "frontend-external-ingress": "external addresses reach only frontends, only from their declared "
+                                 "load-balancer CIDRs, only on the frontend port",
+    "dns-reachable": "every tenant pod reaches every cluster DNS pod on the DNS port, UDP and TCP",
+    "open-world-ingress": "no NetworkPolicy admits 0.0.0.0/0, ::/0 or every source (no 'from') into pods that "
+                          "are not frontends",
+    "tenant-authored-widening": "a NetworkPolicy the program did not render opens no flow to or from the "
+                                "program's pods beyond what the program's own policies allow",
+}
+
+
+def _flow(src: str, dst: str) -> str:
+    return f"{src} -> {dst}"
+
+
+def tenant_default_deny(f: Facts) -> Iterator[Violation]:
+    for ns in sorted(f.tenants):
+        missing = []
+        for direction in ("ingress", "egress"):
+            if not any(p.namespace == ns and p.pod_selector.is_empty and _denies_all(p, direction)
+                       for p in f.analysed.policies):
+                missing.append(direction)
+        if missing:
+            types = ", ".join(d.capitalize() for d in missing)
+            yield Violation(
+                "tenant-default-deny", f"Namespace {ns}",
+                f"not default-deny for {' and '.join(missing)}: no NetworkPolicy in it has podSelector {{}}, "
+                f"policyTypes [{types}] and no {'/'.join(missing)} rules")
+
+
+def _denies_all(p: Policy, direction: str) -> bool:
+    if direction == "ingress":
+        return p.affects_ingress and not p.ingress
+    return p.affects_egress and not p.egress
+
+
+def cross_tenant_flow(f: Facts) -> Iterator[Violation]:
+    for (s, d), ports in sorted(f.flows.items()):
+        src, dst = f.workload(s), f.workload(d)
+        if src is None or dst is None or src.namespace == dst.namespace:
+            continue
+        if src.namespace not in f.tenants or dst.namespace not in f.tenants:
+            continue
+        declared = f.declared_consumer_ports(src, dst)
+        excess = ports - declared
+        if not excess:
+            continue
+        if declared:
+            why = f"allowed on {excess} beyond the declared consumer port {declared}"
+        else:
+            why = (f"allowed on {excess}, but {dst.namespace} declares no consumer matching {s} "
+                   f"(tenants are isolated from each other unless a consumers entry says otherwise)")
+        yield Violation("cross-tenant-flow", _flow(s, d), why)
+
+
+def database_ingress(f: Facts) -> Iterator[Violation]:
+    for (s, d), ports in sorted(f.flows.items()):
+        dst = f.workload(d)
+        t = f.tier(dst) if dst is not None else None
+        if t is None or t.tier != "database":
+            continue
+        db_port, metrics = f.serve_port(dst), f.metrics_port(dst)  # type: ignore[arg-type]
+        allowed = NOTHING
+        src = f.workload(s)
+        if src is not None:
+            st = f.tier(src)
+            if st is not None and (st.tenant, st.app, st.tier) == (t.tenant, t.app, "backend"):
+                allowed = allowed | tcp(db_port)
+            if f.is_monitoring(src):
+                allowed = allowed | tcp(metrics)
+        excess = ports - allowed
+        if excess:
+            yield Violation(
+                "database-ingress", _flow(s, d),
+                f"allowed on {excess}; a database accepts only {t.tenant}/{t.app}-backend pods on {tcp(db_port)} "
+                f"and monitoring on {tcp(metrics) or 'no metrics port'}")
+
+
+def monitoring_metrics_only(f: Facts) -> Iterator[Violation]:
+    for (s, d), ports in sorted(f.flows.items()):
+        src, dst = f.workload(s), f.workload(d)
+        if src is None or dst is None or not f.is_monitoring(src) or dst.namespace not in f.program_namespaces:
+            continue
+        metrics = f.metrics_port(dst)
+        excess = ports - tcp(metrics)
+        if excess:
+            where = f"its metrics port is TCP {metrics}" if metrics else f"{d} has no metrics port"
+            yield Violation("monitoring-metrics-only", _flow(s, d),
+                            f"allowed on {excess}; monitoring may scrape metrics only ({where})")
+
+
+def egress_via_proxy(f: Facts) -> Iterator[Violation]:
+    for (s, d), ports in sorted(f.flows.items()):
+        src = f.workload(s)
+        if src is None or src.namespace not in f.tenants:
+            continue
+        if d.startswith("ip:"):
+            yield Violation("egress-via-proxy", _flow(s, d),
+                            f"allowed on {ports}; tenant pods reach external addresses only through the egress proxy")
+            continue
+        dst = f.workload(d)
+        if dst is None or not f.is_proxy(dst):
+            continue
+        allowed = tcp(f.proxy_port) if f.internet_egress(src) else NOTHING
+        excess = ports - allowed
+        if not excess:
+            continue
+        if allowed:
+            why = f"allowed on {excess}; the proxy is reached on its port {allowed} only"
+        elif f.config is not None:
+            why = f"allowed on {excess}, but {s} is not a backend declared with internetEgress: true"
+        else:
+            why = f"allowed on {excess}, but {s} is not labelled {INTERNET_EGRESS}=true"
+        yield Violation("egress-via-proxy", _flow(s, d), why)
+
+
+def proxy_private_ranges(f: Facts) -> Iterator[Violation]:
+    for (s, d), ports in sorted(f.flows.items()):
+        src = f.workload(s)
+        if src is None or not f.is_proxy(src):
+            continue
+        if d.startswith("ip:"):
+            address = ipaddress.ip_address(d[3:])
+            inside = [r for r in f.forbidden_to_proxy if r.version == address.version and address in r]
+            if inside:
+                yield Violation("proxy-private-ranges", _flow(s, d),
+                                f"allowed on {ports}; {address} is in {inside[0]}, which the proxy must never reach")
+            continue
+        dst = f.workload(d)
+        if dst is None:
+            continue
+        excess = ports - (f.dns_ports if f.is_dns(dst) else NOTHING)
+        if excess:
+            yield Violation("proxy-private-ranges", _flow(s, d),
+                            f"allowed on {excess}; the proxy reaches no cluster workload but DNS")
+
+
+def frontend_external_ingress(f: Facts) -> Iterator[Violation]:
+    for (s, d), ports in sorted(f.flows.items()):
+        dst = f.workload(d)
+        if not s.startswith("ip:") or dst is None or dst.namespace not in f.tenants:
+            continue
+        address = ipaddress.ip_address(s[3:])
+        t = f.tier(dst)
+        if t is None or t.tier != "frontend":
+            why = f"allowed on {ports}; only frontends accept external addresses"
+        else:
+            ranges = f.load_balancer_ranges(t)
+            if not any(r.version == address.version and address in r for r in ranges):
+                declared = ", ".join(map(str, ranges)) or "none declared"
+                why = f"allowed on {ports}; {address} is outside the load-balancer ranges ({declared})"
+            else:
+                port = tcp(f.serve_port(dst))
+                excess = ports - port
+                if not excess:
+                    continue
+                why = f"allowed on {excess}; load-balancer ranges reach the frontend on {port or 'no port'} only"
+        yield Violation("frontend-external-ingress", _flow(s, d), why)
+
+
+def dns_reachable(f: Facts) -> Iterator[Violation]:
+    dns = sorted((w for w in f.analysed.workloads if f.is_dns(w)), key=lambda w: w.endpoint)
+    tenant_pods = sorted((w for w in f.analysed.workloads if w.namespace in f.tenants), key=lambda w: w.endpoint)
+    if not dns and tenant_pods:
+        cfg = f.cluster_config.dns
+        yield Violation("dns-reachable", f"Namespace {cfg.namespace}",
+                        f"no DNS workload (pods labelled {_labels_text(cfg.pod_labels)}) to reach")
+        return
+    for w in tenant_pods:
+        for d in dns:
+            missing = f.dns_ports - f.flows.get((w.endpoint, d.endpoint), NOTHING)
+            if missing:
+                yield Violation("dns-reachable", _flow(w.endpoint, d.endpoint), f"DNS not reachable on {missing}")
+
+
+def _labels_text(labels: dict[str, str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def _only_frontends(selector: Selector) -> bool:
+    return any(r.key == COMPONENT and r.operator == "In" and r.values == frozenset({"frontend"})
+               for r in selector.requirements)
+
+
+def open_world(policy: Policy) -> Iterator[Violation]:
+    """The per-object half of open-world-ingress: one policy, wherever it lives (CrossGuard checks each policy
+    the stack creates with this)."""
+    if not policy.affects_ingress or _only_frontends(policy.pod_selector):
+        return
+    for i, rule in enumerate(policy.ingress):
+        if rule.peers is None:
+            opening = "every source (no 'from')"
+        else:
+            worlds = [str(p.ip_block.cidr) for p in rule.peers if p.ip_block is not None and p.ip_block.cidr.prefixlen == 0]
+            if not worlds:
+                continue
+            opening = " and ".join(worlds)
+        yield Violation("open-world-ingress", f"NetworkPolicy {policy.ref}",
+                        f"spec.ingress[{i}] admits {opening} into pods that are not frontends "
+                        f"(podSelector {policy.pod_selector} does not require {COMPONENT}=frontend)")
+
+
+def open_world_ingress(f: Facts) -> Iterator[Violation]:
+    for policy in f.analysed.policies:
+        if policy.namespace in f.program_namespaces:
+            yield from open_world(policy)
+
+
+def tenant_authored_widening(f: Facts) -> Iterator[Violation]:
+    ours = f.program_policy_refs
+    baseline = f.program_flows
+    opened: dict[str, list[tuple[str, str, object]]] = {}
+    for (s, d), ports in sorted(f.flows.items()):
+        touches = [f.workload(e) for e in (s, d)]
+        if not any(w is not None and w.namespace in f.program_namespaces for w in touches):
+            continue
+        extra = ports - baseline.get((s, d), NOTHING)
+        if not extra:
+            continue
+        proto = next(p for p in ("TCP", "UDP", "SCTP") if extra.ranges(p))
+        verdict = f.engine.verdict(s, d, extra.ranges(proto)[0][0], proto)
+        for side in (verdict.egress, verdict.ingress):
+            refs = {r.policy for r in side.admitting}
+            if refs & ours:
+                continue  # the program's policies admit this side; the widening is on the other
+            for ref in refs:
+                opened.setdefault(ref, []).append((s, d, extra))
+    by_ref = {p.ref: p for p in f.analysed.policies}
+    for ref, flows in sorted(opened.items()):
+        shown = "; ".join(f"{_flow(s, d)} on {ports}" for s, d, ports in flows[:3])
+        more = f" and {len(flows) - 3} more" if len(flows) > 3 else ""
+        posing = ""
+        if ref in by_ref and f.claims_program(by_ref[ref]):
+            posing = " (it carries the program's managed-by label but is not what the program renders for this stack)"
+        count = f"{len(flows)} flow{'s' if len(flows) > 1 else ''}"
+        yield Violation("tenant-authored-widening", f"NetworkPolicy {ref}",
+                        f"opens {count} the program's policies do not: {shown}{more}{posing}")
+
+
+RULE_FUNCTIONS: dict[str, Rule] = {
+    "tenant-default-deny": tenant_default_deny,
+    "cross-tenant-flow": cross_tenant_flow,
+    "database-ingress": database_ingress,
+    "monitoring-metrics-only": monitoring_metrics_only,
+    "egress-via-proxy": egress_via_proxy,
+    "proxy-private-ranges": proxy_private_ranges,
+    "frontend-external-ingress": frontend_external_ingress,
+    "dns-reachable": dns_reachable,
+    "open-world-ingress": open_world_ingress,
+    "tenant-authored-widening": tenant_authored_widening,
+}
+assert RULE_FUNCTIONS.keys() == RULES.keys()
