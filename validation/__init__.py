@@ -1,0 +1,60 @@
+"""Apiserver-grade validation of Kubernetes objects: what the API server would reject (`apiserver`) and what the
+upstream OpenAPI schema of the target version rejects (`schema`, via kubernetes-validate, strict).
+
+    from validation import validate
+    violations, notes = validate(manifests, "1.32")
+
+Findings are `invariants.Violation`s with rule `invalid-object` or `openapi-schema`; notes say what could not be
+validated (kinds without a schema, an unshipped Kubernetes version) and belong on stderr.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from invariants.violation import Violation
+
+from .apiserver import extra_problems, loader_problems, object_problems
+from .schema import resolve_version, schema_problem, shipped_versions
+
+__all__ = [
+    "RULES", "extra_problems", "loader_problems", "object_problems", "object_subject", "resolve_version",
+    "schema_problem", "shipped_versions", "validate",
+]
+
+RULES: dict[str, str] = {
+    "invalid-object": "the Kubernetes API server would reject the object (names, labels, selectors, CIDRs, ports, "
+                      "policy types, Service and workload fields)",
+    "openapi-schema": "the object conforms to the upstream OpenAPI schema of cluster.kubernetesVersion, "
+                      "unknown fields included (kubernetes-validate, strict)",
+}
+
+
+def object_subject(obj: Any) -> str:
+    """`Kind namespace/name`, or `Kind name` for objects without a namespace."""
+    if not isinstance(obj, dict):
+        return f"({type(obj).__name__})"
+    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    kind, name, ns = obj.get("kind") or "object", meta.get("name") or "(unnamed)", meta.get("namespace")
+    return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
+
+
+def validate(manifests: Sequence[Any], kubernetes_version: str = "1.32", locations: Sequence[str] | None = None,
+             schema: bool = True) -> tuple[list[Violation], list[str]]:
+    """Violations of every object (sorted, without repeats), and notes. `locations[i]` ("file doc n") is added to
+    object i's findings so a user can find it."""
+    version, note = resolve_version(kubernetes_version)
+    notes = [note] if note and schema else []
+    found: set[Violation] = set()
+    for i, obj in enumerate(manifests):
+        at = f" ({locations[i]})" if locations is not None else ""
+        subject = object_subject(obj)
+        for problem in object_problems(obj):
+            found.add(Violation("invalid-object", subject, problem + at))
+        if schema and isinstance(obj, dict):
+            problem, skipped = schema_problem(obj, version)
+            if problem:
+                found.add(Violation("openapi-schema", subject, f"{problem} (Kubernetes {version}){at}"))
+            if skipped and skipped not in notes:
+                notes.append(f"{skipped}; not schema-validated")
+    return sorted(found), notes
