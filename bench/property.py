@@ -1,8 +1,9 @@
-"""Long isolation-property campaign: random valid configs -> program objects -> engine -> exact intent check.
+"""Long isolation-property campaign: random valid configs -> program objects -> engine -> intent and invariants.
 
     venv/bin/python bench/property.py [--examples 10000]
 
-Runs the same property as tests/property (allowed flows == declared flows, intruder reaches nothing) for many
+Runs the same properties as tests/property (allowed flows == declared flows, intruder reaches nothing, every
+`tenancy check` invariant holds with and without the config) for many
 more examples and prints how much was checked and how long it took. Exits 1 on the first counterexample.
 """
 
@@ -19,6 +20,8 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
+from invariants import check  # noqa: E402
+from specs.plan import stack_objects  # noqa: E402
 from tests.property.strategies import stack_config  # noqa: E402
 from tests.property.test_isolation_properties import analyse_config  # noqa: E402
 
@@ -27,7 +30,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=10_000)
     args = parser.parse_args()
-    stats = {"examples": 0, "tenants": 0, "apps": 0, "workloads": 0, "declared": 0, "pairs": 0}
+    stats = {"invariant_runs": 0, "examples": 0, "tenants": 0, "apps": 0, "workloads": 0, "declared": 0, "pairs": 0}
 
     @settings(max_examples=args.examples, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
@@ -38,6 +41,11 @@ def main() -> int:
         assert actual == declared, {"missing": set(declared) - set(actual), "extra": set(actual) - set(declared)}
         for workload in analysis.tenant_workloads():
             assert not analysis.engine.allowed_ports("intruder/attacker", workload)
+        objects = stack_objects(analysis.config)
+        for reading in (analysis.config, None):
+            violations = check(objects, reading)
+            assert not violations, [str(v) for v in violations]
+        stats["invariant_runs"] += 2
         stats["examples"] += 1
         stats["tenants"] += len(analysis.config.tenants)
         stats["apps"] += sum(len(t.apps) for t in analysis.config.tenants)
@@ -59,6 +67,7 @@ def main() -> int:
     print(f"workloads (total)  {stats['workloads']}")
     print(f"declared flows     {stats['declared']} (all allowed exactly, nothing else)")
     print(f"endpoint pairs     {stats['pairs']} evaluated")
+    print(f"invariant checks   {stats['invariant_runs']} (with and without the config's intent), 0 violations")
     print(f"time               {elapsed:.1f} s ({elapsed / n * 1000:.1f} ms per example)")
     print(f"peak RSS           {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
     return 0

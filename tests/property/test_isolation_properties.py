@@ -15,6 +15,7 @@ from specs.plan import stack_objects
 from stackconfig import parse_config
 from tests.scenarios.analysis import Analysis, intruder_objects
 from intent import probe_addresses
+from invariants import check
 from specs.cluster_context import context_objects
 
 from .strategies import stack_config
@@ -39,6 +40,16 @@ def test_allowed_flows_are_exactly_the_declared_flows(raw):
     extra = {k: str(v) for k, v in actual.items() if k not in declared}
     assert not missing, f"declared but not (exactly) allowed: {missing}"
     assert not extra, f"allowed but never declared: {extra}"
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(stack_config())
+def test_every_invariant_holds(raw):
+    """The same checker as `tenancy check` and the CrossGuard pack, read with the config's intent and without."""
+    config = parse_config(raw).config
+    objects = stack_objects(config)
+    assert [str(v) for v in check(objects, config)] == []
+    assert [str(v) for v in check(objects, None)] == []
 
 
 @settings(max_examples=max(EXAMPLES // 2, 10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
