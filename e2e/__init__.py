@@ -1,0 +1,1 @@
+"""Cluster end-to-end helpers run by .github/workflows/e2e-kind.yml (importable for their unit tests)."""
