@@ -86,6 +86,10 @@ def _parse_text(text: str, source: str, problems: list[str]) -> list[tuple[str, 
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
         what = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        # An unclosed '{' or '[' is detected where the parser gave up, often the next line; say where it opened.
+        context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and context_mark is not None:
+            what += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
         problems.append(f"{source} doc {n + 1}: not valid YAML{where}: {what}")
     return out
 
@@ -99,8 +103,11 @@ def read_documents(paths: Iterable[str], problems: list[str]) -> list[tuple[str,
             else:
                 with open(f, encoding="utf-8") as fh:
                     text, source = fh.read(), f
-        except (OSError, UnicodeDecodeError) as exc:
-            problems.append(f"{f}: cannot read: {exc}")
+        except UnicodeDecodeError as exc:
+            problems.append(f"{f}: not UTF-8 text (byte {exc.start})")
+            continue
+        except OSError as exc:
+            problems.append(f"{f}: cannot read: {exc.strerror or exc}")
             continue
         docs.extend(_parse_text(text, source, problems))
     return docs
