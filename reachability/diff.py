@@ -1,5 +1,7 @@
 """Compare two manifest sets: flows gained/lost (per pair and port set) and resources added/removed/changed.
 
+Flows are the graph's edges: workload pairs, plus the ipBlocks that policies name as `cidr:<block>` endpoints, so
+a widened load-balancer range shows up as a flow even when no `--external` address falls into it.
 Resource comparison ignores what the API server writes back (status, uid, resourceVersion, managedFields, ...)
 so a live export can be compared with a fresh render without noise.
 """
@@ -10,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .engine import Engine
+from .graph import graph_edges
 from .model import Cluster, Resource
 from .ports import PortSet
 
@@ -47,6 +50,9 @@ class Diff:
     added: list[ResourceChange] = field(default_factory=list)
     removed: list[ResourceChange] = field(default_factory=list)
     changed: list[ResourceChange] = field(default_factory=list)
+    # Every flow on each side, so reviews can show what stayed the same around a change without recomputing.
+    flows_before: dict[tuple[str, str], PortSet] = field(default_factory=dict)
+    flows_after: dict[tuple[str, str], PortSet] = field(default_factory=dict)
 
     @property
     def empty(self) -> bool:
@@ -119,9 +125,8 @@ def diff_resources(old: Cluster, new: Cluster) -> tuple[list[ResourceChange], li
     return added, removed, changed
 
 
-def diff_flows(old: Engine, new: Engine, externals: Iterable[str] = ()) -> tuple[list[FlowChange], list[FlowChange]]:
-    externals = list(externals)
-    a, b = old.flows(externals), new.flows(externals)
+def compare_flows(a: dict[tuple[str, str], PortSet],
+                  b: dict[tuple[str, str], PortSet]) -> tuple[list[FlowChange], list[FlowChange]]:
     none = PortSet()
     gained, lost = [], []
     for pair in sorted(set(a) | set(b)):
@@ -136,9 +141,11 @@ def diff_flows(old: Engine, new: Engine, externals: Iterable[str] = ()) -> tuple
 
 
 def diff_clusters(old: Cluster, new: Cluster, externals: Iterable[str] = ()) -> Diff:
-    gained, lost = diff_flows(Engine(old), Engine(new), externals)
+    externals = list(externals)
+    before, after = graph_edges(Engine(old), externals), graph_edges(Engine(new), externals)
+    gained, lost = compare_flows(before, after)
     added, removed, changed = diff_resources(old, new)
-    return Diff(gained, lost, added, removed, changed)
+    return Diff(gained, lost, added, removed, changed, before, after)
 
 
 # ---------------------------------------------------------------------------------------------------- rendering
@@ -163,27 +170,6 @@ def render_text(d: Diff) -> str:
                 lines.append(f"  {mark} {r.ref}")
                 lines += [f"      {f}" for f in r.fields]
     return "\n".join(lines)
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|")
-
-
-def render_markdown(d: Diff) -> str:
-    if d.empty:
-        return "**No differences**: same resources, same flows."
-    out = [f"### Network flows: {len(d.gained)} gained, {len(d.lost)} lost"]
-    if d.gained or d.lost:
-        out += ["", "| | from | to | ports | before | after |", "|---|---|---|---|---|---|"]
-        for mark, items in (("➕ gained", d.gained), ("➖ lost", d.lost)):
-            out += [f"| {mark} | `{c.src}` | `{c.dst}` | {_md(str(c.ports))} | {_md(str(c.before))} | "
-                    f"{_md(str(c.after))} |" for c in items]
-    out += ["", f"### Resources: {len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
-    if d.added or d.removed or d.changed:
-        out += ["", "| | resource | fields |", "|---|---|---|"]
-        for mark, items in (("➕ added", d.added), ("➖ removed", d.removed), ("✏️ changed", d.changed)):
-            out += [f"| {mark} | `{_md(r.ref)}` | {'<br>'.join(f'`{_md(f)}`' for f in r.fields)} |" for r in items]
-    return "\n".join(out)
 
 
 def render_json(d: Diff) -> dict:

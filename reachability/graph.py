@@ -31,23 +31,31 @@ def _mermaid_text(s: str) -> str:
     return s.replace('"', "#quot;")
 
 
-def render_mermaid(engine: Engine, externals: Iterable[str] = ()) -> str:
-    edges = graph_edges(engine, externals)
+def mermaid(groups: dict[str, list[str]], outside: Iterable[str],
+            edges: Iterable[tuple[str, str, str, str]]) -> str:
+    """Mermaid flowchart: `groups` namespace -> its workload endpoints (one subgraph each), `outside` nodes drawn
+    as stadiums, `edges` (src, dst, label, arrow) with arrow one of "-->", "==>", "-.->"."""
     ids: dict[str, str] = {}
     lines = ["flowchart LR"]
-    for gi, (ns, members) in enumerate(sorted(_by_namespace(engine).items())):
+    for gi, (ns, members) in enumerate(sorted(groups.items())):
         lines.append(f'  subgraph ns{gi}["{_mermaid_text(ns)}"]')
         for w in members:
             ids[w] = f"w{len(ids)}"
             lines.append(f'    {ids[w]}["{_mermaid_text(w.split("/", 1)[1])}"]')
         lines.append("  end")
-    for n in _outside_nodes(edges, engine):
+    for n in outside:
         ids[n] = f"x{len(ids)}"
         label = n.split(":", 1)[1]
         lines.append(f'  {ids[n]}(["{_mermaid_text(label)}"])')
-    for (s, d), ports in sorted(edges.items()):
-        lines.append(f'  {ids[s]} -->|"{_mermaid_text(str(ports))}"| {ids[d]}')
+    for s, d, label, arrow in edges:
+        lines.append(f'  {ids[s]} {arrow}|"{_mermaid_text(label)}"| {ids[d]}')
     return "\n".join(lines)
+
+
+def render_mermaid(engine: Engine, externals: Iterable[str] = ()) -> str:
+    edges = graph_edges(engine, externals)
+    return mermaid(_by_namespace(engine), _outside_nodes(edges, engine),
+                   [(s, d, str(ports), "-->") for (s, d), ports in sorted(edges.items())])
 
 
 def _dot(s: str) -> str:

@@ -1,12 +1,13 @@
-"""`diff OLD NEW [--format text|markdown|json]`: flows gained/lost and resources added/removed/changed."""
+"""`diff OLD NEW [--format text|markdown|json] [--title NAME]`: flows gained/lost, resources changed, warnings."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from reachability.cli import EXIT_BAD_INPUT, EXIT_OK, external_arg, load_or_report
-from reachability.diff import diff_clusters, render_json, render_markdown, render_text
+from diffreview import render_json, render_markdown, render_text, review_clusters
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -14,13 +15,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "diff", help="flows gained/lost and resources changed between two manifest sets",
         description="Compare two sets of manifests (files or directories, e.g. a render before and after a "
                     "change, or a live export and a render): network flows gained and lost per pair with their "
-                    "port sets, and resources added, removed or changed with a field-level summary.")
+                    "port sets, resources added, removed or changed with a field-level summary, and warnings "
+                    "for cross-tenant flows, flows into databases, new external exposure and removed data. "
+                    "--format markdown is written to be posted as a pull-request comment.")
     parser.add_argument("old", metavar="OLD", help="manifests before (file, directory or '-')")
     parser.add_argument("new", metavar="NEW", help="manifests after (file, directory or '-')")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    parser.add_argument("--title", metavar="NAME",
+                        help="name leading the summary line, e.g. the stack (default: NEW's directory name)")
     parser.add_argument("--external", action="append", type=external_arg, default=[], metavar="IP",
                         help="external address to include in the flow comparison (repeatable)")
     parser.set_defaults(run=run)
+
+
+def default_title(new: str) -> str:
+    if new == "-":
+        return "stdin"
+    path = Path(new).resolve()
+    return path.name if path.is_dir() else path.parent.name
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,11 +40,11 @@ def run(args: argparse.Namespace) -> int:
     new = load_or_report([args.new])
     if old is None or new is None:
         return EXIT_BAD_INPUT
-    d = diff_clusters(old, new, args.external)
+    r = review_clusters(old, new, args.title or default_title(args.new), args.external)
     if args.format == "json":
-        print(json.dumps(render_json(d), indent=1))
+        print(json.dumps(render_json(r), indent=1))
     elif args.format == "markdown":
-        print(render_markdown(d))
+        print(render_markdown(r))
     else:
-        print(render_text(d))
+        print(render_text(r))
     return EXIT_OK

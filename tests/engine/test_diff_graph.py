@@ -79,7 +79,9 @@ def test_diff_command_formats(tmp_path, capsys):
     assert {c["name"] for c in out["resources"]["changed"]} == {"backend-egress", "db-allow-backend"}
     assert main(["diff", str(old), str(new), "--format", "markdown"]) == 0
     md = capsys.readouterr().out
-    assert "### Network flows: 1 gained, 0 lost" in md and "| ➕ gained | `shop/backend` | `shop/database` | TCP 5433" in md
+    assert md.startswith("### ⚠️ new: +0 resources, -0 removed, ~2 changed, 1 flow opened, 0 closed, 0 cross-tenant, "
+                         "1 into a database\n")
+    assert "- ⚠️ `shop/backend` → `shop/database`: `TCP 5433` (was `TCP 5432`, now `TCP 5432-5433`)" in md
     assert main(["diff", str(old), str(old)]) == 0
     assert "no differences" in capsys.readouterr().out
     assert main(["diff", str(old), str(tmp_path / "nope")]) == 2

@@ -1,0 +1,100 @@
+"""A diff prepared for review: the engine's diff plus its warnings, the namespaces it touches, and a headline.
+
+The text and JSON views live here too; the PR-comment markdown (with its size budget) is in `review.markdown`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from reachability.diff import Diff, diff_clusters
+from reachability.diff import render_json as diff_json
+from reachability.diff import render_text as diff_text
+from reachability.model import Cluster
+from reachability.ports import PortSet
+
+from .warnings import (CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, KINDS, ReviewWarning, flow_warnings,
+                       namespace_of, resource_warnings)
+
+
+@dataclass
+class Review:
+    title: str
+    diff: Diff
+    flow_warnings: dict[tuple[str, str], tuple[ReviewWarning, ...]] = field(default_factory=dict)
+    resource_warnings: list[ReviewWarning] = field(default_factory=list)
+    affected: list[str] = field(default_factory=list)  # namespaces touched by a gained or lost flow
+    workloads: dict[str, list[str]] = field(default_factory=dict)  # affected namespace -> workloads, either side
+    note: str = ""  # shown under the headline, e.g. why everything is "added"
+
+    def warnings(self) -> list[ReviewWarning]:
+        out = [w for c in self.diff.gained for w in self.flow_warnings.get((c.src, c.dst), ())]
+        return out + self.resource_warnings
+
+    def counts(self) -> Counter:
+        return Counter(w.kind for w in self.warnings())
+
+    def context(self) -> list[tuple[str, str, PortSet]]:
+        """Flows that did not change but enter or leave an affected namespace: what the change sits among."""
+        affected = set(self.affected)
+        before, after = self.diff.flows_before, self.diff.flows_after
+        return [(s, d, ports) for (s, d), ports in sorted(after.items())
+                if before.get((s, d)) == ports and (namespace_of(s) in affected or namespace_of(d) in affected)]
+
+
+def review_clusters(old: Cluster, new: Cluster, title: str, externals: Iterable[str] = (), note: str = "") -> Review:
+    d = diff_clusters(old, new, externals)
+    workloads = {w.endpoint: w for w in new.workloads}
+    warned = {}
+    for c in d.gained:
+        found = flow_warnings(c, new, workloads)
+        if found:
+            warned[(c.src, c.dst)] = tuple(found)
+    affected = sorted({ns for c in d.gained + d.lost for ns in (namespace_of(c.src), namespace_of(c.dst)) if ns})
+    members: dict[str, set[str]] = {ns: set() for ns in affected}
+    for w in (*old.workloads, *new.workloads):
+        if w.namespace in members:
+            members[w.namespace].add(w.endpoint)
+    return Review(title, d, warned, resource_warnings(old, new, d), affected,
+                  {ns: sorted(ws) for ns, ws in members.items()}, note)
+
+
+def _n(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
+# Warning kinds beyond cross-tenant appear in the headline only when present, to keep it one glance long.
+_EXTRA = ((DATABASE, "into a database", "into databases"), (EXTERNAL, "new external exposure", None),
+          (DATA_LOSS, "data-loss risk", None))
+
+
+def headline(r: Review) -> str:
+    """One line a reviewer can act on: resource counts, flows opened/closed, warnings by kind."""
+    d = r.diff
+    if d.empty:
+        return f"{r.title}: no changes (same resources, same flows)"
+    counts = r.counts()
+    parts = [f"+{_n(len(d.added), 'resource')}", f"-{len(d.removed)} removed", f"~{len(d.changed)} changed",
+             f"{_n(len(d.gained), 'flow')} opened", f"{len(d.lost)} closed", f"{counts[CROSS_TENANT]} cross-tenant"]
+    parts += [_n(counts[kind], one, many) for kind, one, many in _EXTRA if counts[kind]]
+    return f"{r.title}: " + ", ".join(parts)
+
+
+def render_text(r: Review) -> str:
+    lines = [diff_text(r.diff)]
+    found = sorted(r.warnings(), key=lambda w: KINDS.index(w.kind))
+    if found:
+        lines.append(f"warnings ({len(found)}):")
+        lines += [f"  ! {w.kind}: {w.message}" for w in found]
+    return "\n".join(lines)
+
+
+def render_json(r: Review) -> dict:
+    out = diff_json(r.diff)
+    out["title"] = r.title
+    out["summary"] = headline(r)
+    out["warnings"] = [{"kind": w.kind, "subject": w.subject, "message": w.message}
+                       for w in sorted(r.warnings(), key=lambda w: KINDS.index(w.kind))]
+    return out

@@ -1,0 +1,120 @@
+"""What a reviewer must not miss in a diff: cross-tenant flows, flows into databases, new external exposure, and
+removals that lose data. Pure functions over the engine's flows and the manifests; no rendering here."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Iterable
+
+from policies.labels import COMPONENT, TENANT
+from reachability.diff import Diff, FlowChange
+from reachability.model import Cluster, Resource, Workload
+
+CROSS_TENANT = "cross-tenant"
+DATABASE = "database"
+EXTERNAL = "external"
+DATA_LOSS = "data-loss"
+# Headline and listing order: isolation first, because it is what this tool exists to keep.
+KINDS = (CROSS_TENANT, DATABASE, EXTERNAL, DATA_LOSS)
+
+# Kubernetes deletes a namespace's whole content with it, and a claim's volume with the claim unless retained.
+DATA_KINDS = ("Namespace", "PersistentVolumeClaim")
+_EVERYWHERE = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+
+
+@dataclass(frozen=True)
+class ReviewWarning:
+    kind: str
+    subject: str  # "src -> dst" for a flow, the resource ref otherwise
+    message: str  # markdown-free; endpoint and resource names are wrapped by the renderer, not here
+
+
+def is_external(endpoint: str) -> bool:
+    """`ip:<address>` (an --external address) or `cidr:<block>` (an ipBlock a policy names): not a workload."""
+    return endpoint.startswith(("ip:", "cidr:"))
+
+
+def namespace_of(endpoint: str) -> str | None:
+    return None if is_external(endpoint) else endpoint.split("/", 1)[0]
+
+
+def _tenant(cluster: Cluster, namespace: str | None) -> str | None:
+    ns = cluster.namespaces.get(namespace) if namespace else None
+    return ns.labels.get(TENANT) if ns else None
+
+
+def flow_warnings(change: FlowChange, cluster: Cluster, workloads: dict[str, Workload]) -> list[ReviewWarning]:
+    """Warnings for a flow that opens in `cluster` (the side where it exists)."""
+    subject = f"{change.src} -> {change.dst}"
+    out = []
+    src_ns, dst_ns = namespace_of(change.src), namespace_of(change.dst)
+    src_tenant, dst_tenant = _tenant(cluster, src_ns), _tenant(cluster, dst_ns)
+    if src_tenant is not None and dst_tenant is not None and src_ns != dst_ns:
+        between = f"tenant {src_tenant} -> tenant {dst_tenant}" if src_tenant != dst_tenant else \
+            f"namespace {src_ns} -> namespace {dst_ns}, both of tenant {src_tenant}"
+        out.append(ReviewWarning(CROSS_TENANT, subject, f"cross-tenant flow ({between})"))
+    dst = workloads.get(change.dst)
+    if dst is not None and dst.labels.get(COMPONENT) == "database":
+        out.append(ReviewWarning(DATABASE, subject, f"flow into database {change.dst}"))
+    if is_external(change.src) and not is_external(change.dst):
+        source = change.src.split(":", 1)[1]
+        out.append(ReviewWarning(EXTERNAL, subject, f"external source {source} reaches {change.dst}"))
+    return out
+
+
+def _networks(texts: Iterable[object]) -> list:
+    nets = []
+    for t in texts:
+        try:
+            nets.append(ipaddress.ip_network(str(t), strict=False))
+        except ValueError:
+            nets.append(str(t))  # unparsable: never counts as covered, so it is reported
+    return nets
+
+
+def _exposure(obj: dict) -> list | None:
+    """The source ranges a Service admits from outside, or None when it is not a LoadBalancer."""
+    spec = obj.get("spec") or {}
+    if spec.get("type") != "LoadBalancer":
+        return None
+    # No loadBalancerSourceRanges means the cloud load balancer accepts every address.
+    return _networks(spec.get("loadBalancerSourceRanges") or ()) or list(_EVERYWHERE)
+
+
+def _covered(net, by: list) -> bool:
+    if isinstance(net, str):
+        return False
+    merged = ipaddress.collapse_addresses([n for n in by if not isinstance(n, str) and n.version == net.version])
+    return any(net.subnet_of(m) for m in merged)
+
+
+def _ranges_text(nets: list) -> str:
+    return ", ".join(str(n) for n in nets)
+
+
+def resource_warnings(old: Cluster, new: Cluster, diff: Diff) -> list[ReviewWarning]:
+    out = []
+    for r in diff.removed:
+        if r.kind == "Namespace":
+            out.append(ReviewWarning(DATA_LOSS, r.ref, f"Namespace {r.name} is removed: Kubernetes deletes "
+                                                      "everything in it, claims and their volumes included"))
+        elif r.kind == "PersistentVolumeClaim":
+            out.append(ReviewWarning(DATA_LOSS, r.ref, f"PersistentVolumeClaim {r.namespace}/{r.name} is removed: "
+                                                      "its volume goes with it unless the reclaim policy is Retain"))
+    before: dict[tuple[str, str, str], Resource] = {res.key: res for res in old.resources if res.kind == "Service"}
+    for res in sorted((x for x in new.resources if x.kind == "Service"), key=lambda x: x.key):
+        now = _exposure(res.obj)
+        if now is None:
+            continue
+        ref = f"Service {res.namespace}/{res.name}"
+        was = _exposure(before[res.key].obj) if res.key in before else None
+        if was is None:
+            out.append(ReviewWarning(EXTERNAL, ref, f"new LoadBalancer Service {res.namespace}/{res.name} open to "
+                                                    f"{_ranges_text(now)}"))
+            continue
+        wider = [n for n in now if not _covered(n, was)]
+        if wider:
+            out.append(ReviewWarning(EXTERNAL, ref, f"loadBalancerSourceRanges of Service {res.namespace}/{res.name} "
+                                                    f"widened by {_ranges_text(wider)} (was {_ranges_text(was)})"))
+    return out
