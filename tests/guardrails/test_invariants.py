@@ -130,3 +130,10 @@ def test_dns_already_in_the_manifests_is_used_not_duplicated(manifests):
     found = check(manifests + [coredns], None)
     assert {v.subject for v in found} == {f"globex/portal-{t} -> kube-system/coredns"
                                           for t in ("frontend", "backend", "database")}
+
+
+def test_the_readme_documents_every_rule_id():
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Guardrails", 1)[1].split("\n## ", 1)[0]
+    for rule in RULES:
+        assert f"| `{rule}` |" in table, rule
