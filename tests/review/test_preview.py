@@ -73,6 +73,9 @@ def test_preview_against_previous_commit(repo, monkeypatch, capsys):
         "### ⚠️ dev: +2 resources, -0 removed, ~0 changed, 1 flow opened, 0 closed, 1 cross-tenant"
     assert "- ⚠️ `acme/shop-backend` → `globex/portal-backend`: `TCP 8000` — cross-tenant flow " \
            "(tenant acme -> tenant globex)" in dev
+    # The README's example comment is this very change: it must still be what the tool prints.
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert dev.strip() == readme.split("````markdown\n", 1)[1].split("\n````", 1)[0]
     broken = out[out.index("### ❌ broken"):]
     assert broken.splitlines()[0] == "### ❌ broken: render failed in this change"
     assert "flannel" in broken
