@@ -42,7 +42,6 @@ from specs.plan import stack_objects
 from stackconfig.models import App, Cluster, StackConfig
 
 TIERS = ("frontend", "backend", "database")
-WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob")
 NOTHING = PortSet()
 
 
@@ -192,16 +191,6 @@ class Facts:
         if t is not None and self.config is not None:
             return self.apps[(t.tenant, t.app)].metrics_port
         return self.named_port(w, METRICS_PORT_NAME)
-
-    def tier_port(self, t: Tier, tier: str) -> int | None:
-        """The serving port of another tier of the same app (the database's, say, for its backend's flows)."""
-        if self.config is not None:
-            return getattr(self.apps[(t.tenant, t.app)], tier).port
-        for w in self.analysed.workloads:
-            other = self.tier(w)
-            if other == Tier(t.tenant, t.app, tier):
-                return self.serve_port(w)
-        return None
 
     def load_balancer_ranges(self, t: Tier) -> list[Network]:
         if self.config is not None:
