@@ -20,6 +20,9 @@ from .facts import NOTHING, Facts, tcp
 from .violation import Violation
 
 Rule = Callable[[Facts], Iterator[Violation]]
+# Per widened pair, how many distinct extra port ranges are traced back to their policies (bounds the work when
+# a policy opens a scatter of single ports).
+MAX_RANGES_ASKED = 16
 
 # Rule id -> what it proves; the README's table and the CrossGuard pack's descriptions come from here.
 RULES: dict[str, str] = {
@@ -252,14 +255,17 @@ def tenant_authored_widening(f: Facts) -> Iterator[Violation]:
         extra = ports - baseline.get((s, d), NOTHING)
         if not extra:
             continue
-        proto = next(p for p in ("TCP", "UDP", "SCTP") if extra.ranges(p))
-        verdict = f.engine.verdict(s, d, extra.ranges(proto)[0][0], proto)
-        for side in (verdict.egress, verdict.ingress):
-            refs = {r.policy for r in side.admitting}
-            if refs & ours:
-                continue  # the program's policies admit this side; the widening is on the other
-            for ref in refs:
-                opened.setdefault(ref, []).append((s, d, extra))
+        culprits: set[str] = set()
+        # Different policies may open different ports of one pair: ask at the start of every extra range.
+        starts = [(lo, proto) for proto in ("TCP", "UDP", "SCTP") for lo, _ in extra.ranges(proto)]
+        for port, proto in starts[:MAX_RANGES_ASKED]:
+            verdict = f.engine.verdict(s, d, port, proto)
+            for side in (verdict.egress, verdict.ingress):
+                refs = {r.policy for r in side.admitting}
+                if not refs & ours:  # else the program's policies admit this side; the widening is on the other
+                    culprits |= refs
+        for ref in culprits:
+            opened.setdefault(ref, []).append((s, d, extra))
     by_ref = {p.ref: p for p in f.analysed.policies}
     for ref, flows in sorted(opened.items()):
         shown = "; ".join(f"{_flow(s, d)} on {ports}" for s, d, ports in flows[:3])

@@ -137,3 +137,17 @@ def test_the_readme_documents_every_rule_id():
     table = readme.split("## Guardrails", 1)[1].split("\n## ", 1)[0]
     for rule in RULES:
         assert f"| `{rule}` |" in table, rule
+
+
+def test_each_policy_opening_its_own_port_of_one_pair_is_named(manifests):
+    # Two tenant policies on the ingress side of the same pair, each opening a different port (egress is opened
+    # for both by a third): all three are named, not just whichever opens the lowest port.
+    def ingress(name, port):
+        return netpol("acme", name, {"podSelector": tier("shop", "backend"),
+                                     "ingress": [{"from": [{"podSelector": tier("shop", "frontend")}],
+                                                  "ports": [{"port": port}]}]})
+    egress = netpol("acme", "frontend-out", {"podSelector": tier("shop", "frontend"), "policyTypes": ["Egress"],
+                                             "egress": [{"to": [{"podSelector": tier("shop", "backend")}]}]})
+    found = check(manifests + [ingress("debug-5005", 5005), ingress("debug-6006", 6006), egress], None)
+    assert sorted(v.subject for v in found if v.rule == "tenant-authored-widening") == [
+        "NetworkPolicy acme/debug-5005", "NetworkPolicy acme/debug-6006", "NetworkPolicy acme/frontend-out"]
