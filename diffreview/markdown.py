@@ -14,7 +14,7 @@ from typing import Iterator, Protocol, Sequence
 from reachability.diff import FlowChange, ResourceChange
 from reachability.graph import mermaid
 
-from .summary import Review, headline
+from .summary import Review, counted, headline
 from .warnings import ReviewWarning, is_external, namespace_of
 
 # GitHub refuses comment bodies over 65,536 characters; the workflow adds a marker and a footer, so stay well under.
@@ -43,10 +43,6 @@ def code(text: str) -> str:
 def fenced(text: str, lang: str = "") -> str:
     fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", text)), default=0) + 1)
     return f"{fence}{lang}\n{text}\n{fence}"
-
-
-def _n(count: int, singular: str, plural: str | None = None) -> str:
-    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
 @dataclass(frozen=True)
@@ -123,7 +119,7 @@ def _flow_list(title: str, changes: list[FlowChange], opened: bool, r: Review, l
             hidden = [c for c in rows if id(c) not in kept]
             out.append(f"- … and {len(hidden)} more{_with_warnings(sum(map(warned, hidden)))}")
     if unseen:
-        where = f" in {_n(unseen_groups, 'other namespace')}" if len(kept) else ""
+        where = f" in {counted(unseen_groups, 'other namespace')}" if len(kept) else ""
         out += ["", f"… and {unseen} more{where}{_with_warnings(unseen_warned)}"]
     return out + [""]
 

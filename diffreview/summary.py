@@ -61,7 +61,7 @@ def review_clusters(old: Cluster, new: Cluster, title: str, externals: Iterable[
                   {ns: sorted(ws) for ns, ws in members.items()}, note)
 
 
-def _n(count: int, singular: str, plural: str | None = None) -> str:
+def counted(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
 
@@ -76,9 +76,10 @@ def headline(r: Review) -> str:
     if d.empty:
         return f"{r.title}: no changes (same resources, same flows)"
     counts = r.counts()
-    parts = [f"+{_n(len(d.added), 'resource')}", f"-{len(d.removed)} removed", f"~{len(d.changed)} changed",
-             f"{_n(len(d.gained), 'flow')} opened", f"{len(d.lost)} closed", f"{counts[CROSS_TENANT]} cross-tenant"]
-    parts += [_n(counts[kind], one, many) for kind, one, many in _EXTRA if counts[kind]]
+    parts = [f"+{counted(len(d.added), 'resource')}", f"-{len(d.removed)} removed", f"~{len(d.changed)} changed",
+             f"{counted(len(d.gained), 'flow')} opened", f"{len(d.lost)} closed",
+             f"{counts[CROSS_TENANT]} cross-tenant"]
+    parts += [counted(counts[kind], one, many) for kind, one, many in _EXTRA if counts[kind]]
     return f"{r.title}: " + ", ".join(parts)
 
 

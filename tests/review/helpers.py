@@ -34,9 +34,11 @@ def tenant_cluster(tenants: int, isolated: bool) -> list[dict]:
         objs.append({"apiVersion": "v1", "kind": "Namespace",
                      "metadata": {"name": ns, "labels": {"tenancy/tenant": ns}}})
         for tier in ("backend", "database"):
-            objs.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": f"app-{tier}", "namespace": ns},
+            container = {"name": "c", "ports": [{"containerPort": 8080}]}
+            objs.append({"apiVersion": "apps/v1", "kind": "Deployment",
+                         "metadata": {"name": f"app-{tier}", "namespace": ns},
                          "spec": {"template": {"metadata": {"labels": {"app.kubernetes.io/component": tier}},
-                                               "spec": {"containers": [{"name": "c", "ports": [{"containerPort": 8080}]}]}}}})
+                                               "spec": {"containers": [container]}}}})
         if isolated:
             objs.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                          "metadata": {"name": "default-deny", "namespace": ns},
