@@ -17,7 +17,10 @@ const MAX_BODY = 65536;
 
 function buildBody(preview, runUrl) {
   const footer = runUrl ? `\n\n---\n[Workflow run and full preview artifact](${runUrl})` : '';
-  let text = preview.trim() || '_`tenancy preview` reported no changes._';
+  // `tenancy preview` already starts with the marker; keep exactly one.
+  let text = preview.trim();
+  if (text.startsWith(MARKER)) text = text.slice(MARKER.length).trim();
+  text = text || '_`tenancy preview` reported no changes._';
   const room = MAX_BODY - MARKER.length - 1 - footer.length;
   if (text.length > room) {
     const note = '\n\n… truncated: the full preview is in the run\'s `tenancy-preview` artifact.';
