@@ -40,8 +40,8 @@ RULES: dict[str, str] = {
     "frontend-external-ingress": "external addresses reach only frontends, only from their declared "
                                  "load-balancer CIDRs, only on the frontend port",
     "dns-reachable": "every tenant pod reaches every cluster DNS pod on the DNS port, UDP and TCP",
-    "open-world-ingress": "no NetworkPolicy admits 0.0.0.0/0, ::/0 or every source (no 'from') into pods that "
-                          "are not frontends",
+    "open-world-ingress": "no NetworkPolicy in the program's namespaces admits 0.0.0.0/0, ::/0 or every source "
+                          "(no 'from') into pods that are not frontends, even if it selects no pod yet",
     "tenant-authored-widening": "a NetworkPolicy the program did not render opens no flow to or from the "
                                 "program's pods beyond what the program's own policies allow",
 }
