@@ -195,3 +195,10 @@ def test_breaking_one_invariant_exits_1_naming_its_rule(rule, manifests, tmp_pat
     assert rule in reported
     assert reported - {rule} <= side_effects, lines
     assert any(line.startswith(expected) for line in lines), "\n".join(lines)
+
+
+def test_the_readme_example_is_what_check_prints(manifests, tmp_path, capsys):
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    example = readme.split("sorted, for example\n\n```\n", 1)[1].split("\n```", 1)[0]
+    broken, _ = break_database(manifests, tmp_path)
+    assert run_check(capsys, [write(tmp_path, broken)], "--stack", "dev") == (1, example.splitlines())
