@@ -70,10 +70,10 @@ def run(args: argparse.Namespace) -> int:
     manifests = [r.obj for r in cluster.resources]
     version = args.kubernetes_version or (config.cluster.kubernetes_version if config else DEFAULT_KUBERNETES_VERSION)
     violations, notes = validate(manifests, version, [r.source for r in cluster.resources])
-    violations += check(manifests, config)
+    violations = sorted(set(violations + check(manifests, config)))
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
-    for violation in sorted(set(violations)):
+    for violation in violations:
         print(violation)
     against = f"stack {args.stack}'s intent" if args.stack else "the program's labels (no --stack)"
     outcome = f"{len(violations)} violation{'s' if len(violations) != 1 else ''}" if violations else "no violations"
