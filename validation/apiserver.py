@@ -17,7 +17,7 @@ from typing import Any
 
 from reachability import names
 from reachability.manifests import ManifestError, build_cluster
-from reachability.ports import MAX_PORT, MIN_PORT, PROTOCOLS, is_port_name
+from reachability.ports import PROTOCOLS, is_port_name, parse_port_number
 from reachability.selectors import check_label_key, check_label_value, parse_labels
 
 _HERE = "<object>"
@@ -77,16 +77,6 @@ def _annotations(annotations: Any, problems: list[str]) -> None:
         problems.append(f"metadata.annotations: may not be larger than {TOTAL_ANNOTATION_BYTES} bytes (is {size})")
 
 
-def _port_number(value: Any, path: str, problems: list[str]) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int):
-        problems.append(f"{path}: expected an integer port, got {value!r}")
-        return False
-    if not MIN_PORT <= value <= MAX_PORT:
-        problems.append(f"{path}: port {value} out of range {MIN_PORT}-{MAX_PORT}")
-        return False
-    return True
-
-
 def _service(spec: dict, problems: list[str]) -> None:
     kind = spec.get("type", "ClusterIP")
     if kind not in SERVICE_TYPES:
@@ -111,7 +101,7 @@ def _service(spec: dict, problems: list[str]) -> None:
             problems.append(f"{path}.name: duplicate port name {name!r}")
         else:
             seen.add(name)
-        _port_number(port.get("port"), f"{path}.port", problems)
+        parse_port_number(port.get("port"), f"{path}.port", problems)
         protocol = port.get("protocol", "TCP")
         if protocol not in PROTOCOLS:
             problems.append(f"{path}.protocol: invalid protocol {protocol!r} (expected one of {', '.join(PROTOCOLS)})")
@@ -121,9 +111,9 @@ def _service(spec: dict, problems: list[str]) -> None:
                 problems.append(f"{path}.targetPort: invalid named port {target!r} (must be an IANA service name "
                                 "with a letter)")
         elif target is not None:
-            _port_number(target, f"{path}.targetPort", problems)
+            parse_port_number(target, f"{path}.targetPort", problems)
         if port.get("nodePort") is not None:
-            _port_number(port.get("nodePort"), f"{path}.nodePort", problems)
+            parse_port_number(port.get("nodePort"), f"{path}.nodePort", problems)
     for i, cidr in enumerate(spec.get("loadBalancerSourceRanges") or ()):
         try:
             ipaddress.ip_network(str(cidr), strict=False)

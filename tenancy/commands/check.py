@@ -15,7 +15,8 @@ from pathlib import Path
 
 from invariants import RULES, check
 from reachability import ManifestError, load_paths
-from reachability.cli import EXIT_BAD_INPUT, EXIT_OK, error
+from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
+from tenancy.commands.engine_io import error
 from stackconfig import ConfigError, StackConfig, parse_config, read_stack_file
 from stackconfig.models import Cluster
 from validation import validate

@@ -6,7 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from reachability.cli import EXIT_BAD_INPUT, EXIT_OK, external_arg, load_or_report
+from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
+from tenancy.commands.engine_io import external_arg, load_or_report
 from diffreview import render_json, render_markdown, render_text, review_clusters
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from reachability import Engine, UnknownEndpoint
-from reachability.cli import EXIT_BAD_INPUT, EXIT_OK, error, load_or_report, port_arg
+from reachability import UnknownEndpoint
+from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
+from tenancy.commands.engine_io import error, engine_or_report, port_arg
 from reachability.explain import render_verdict
 
 
@@ -23,10 +24,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cluster = load_or_report(args.paths)
-    if cluster is None:
+    engine = engine_or_report(args.paths)
+    if engine is None:
         return EXIT_BAD_INPUT
-    engine = Engine(cluster)
     port, proto = args.port
     failed = False
     for name in (args.src, args.dst):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from reachability import Engine
-from reachability.cli import EXIT_BAD_INPUT, EXIT_OK, external_arg, load_or_report
+from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
+from tenancy.commands.engine_io import external_arg, engine_or_report
 from reachability.graph import render_dot, render_mermaid
 
 
@@ -22,10 +22,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cluster = load_or_report(args.paths)
-    if cluster is None:
+    engine = engine_or_report(args.paths)
+    if engine is None:
         return EXIT_BAD_INPUT
-    engine = Engine(cluster)
     render = render_dot if args.format == "dot" else render_mermaid
     print(render(engine, args.external))
     return EXIT_OK

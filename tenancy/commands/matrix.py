@@ -9,8 +9,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from reachability import Engine
-from reachability.cli import EXIT_BAD_INPUT, EXIT_OK, external_arg, load_or_report, port_arg, port_label
+from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
+from tenancy.commands.engine_io import external_arg, engine_or_report, port_arg, port_label
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -31,10 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    cluster = load_or_report(args.paths)
-    if cluster is None:
+    engine = engine_or_report(args.paths)
+    if engine is None:
         return EXIT_BAD_INPUT
-    engine = Engine(cluster)
     ports = list(dict.fromkeys(args.port))
     if ports:
         matrices = engine.matrix(ports, args.external)

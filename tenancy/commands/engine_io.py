@@ -1,17 +1,16 @@
-"""CLI glue shared by the engine's sub-commands: argument types, loading with one-line errors, notes."""
+"""CLI glue shared by the engine's sub-commands: argument types, loading with one-line errors, notes.
+
+Lives with the commands, not in `reachability/`: the engine itself knows nothing of argv, stderr or exit codes."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .ipblocks import endpoint_name, parse_address
-from .manifests import ManifestError, load_paths
-from .model import Cluster
-from .ports import parse_protocol_port
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
+from reachability import Engine, ManifestError, load_paths
+from reachability.ipblocks import endpoint_name, parse_address
+from reachability.model import Cluster
+from reachability.ports import parse_protocol_port
 
 
 def port_arg(text: str) -> tuple[int, str]:
@@ -42,6 +41,12 @@ def load_or_report(paths: list[str]) -> Cluster | None:
         return None
     note_skipped(cluster)
     return cluster
+
+
+def engine_or_report(paths: list[str]) -> Engine | None:
+    """An engine over the manifests at `paths`, or None after reporting why they cannot be read (exit 2)."""
+    cluster = load_or_report(paths)
+    return Engine(cluster) if cluster is not None else None
 
 
 def note_skipped(cluster: Cluster) -> None:
