@@ -2,28 +2,26 @@
 
     venv/bin/python bench/render.py [--sizes 10,100,1000]
 
-For each size N it generates a stack of N tenants (one three-tier app each, every third app with a load
-balancer, internet egress and a consumer of its neighbour), runs the program in-process as the offline render
-does, then registers the very same manifests as bare pulumi_kubernetes resources (no components, no options).
-It prints ms per resource for both, their ratio (target <= 1.15) and the process's peak RSS.
+For each size N it generates a stack of N tenants (one three-tier app each; every third app with a load
+balancer, internet egress and a consumer of its neighbour) and measures, each in a fresh process so that one run's
+leftovers (Pulumi keeps the root stack and its children for the life of a process) never slow the next:
+  - program: the program run in-process as the offline render does (config validation included);
+  - bare:    the very same manifests registered as bare pulumi_kubernetes resources (no components, no options).
+It prints ms per resource for both, their ratio (target <= 1.15) and each run's peak RSS.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
-
-import program  # noqa: E402
-from components.kubernetes import create  # noqa: E402
-from tenancy.recording import record  # noqa: E402
 
 
 def generated_config(n: int) -> dict:
@@ -43,38 +41,53 @@ def generated_config(n: int) -> dict:
     return {"tenancy:cluster": json.dumps({"cni": "calico"}), "tenancy:tenants": json.dumps(tenants)}
 
 
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def measure(n: int, mode: str) -> dict:
+    """One measurement in this process: {"resources": count, "seconds": s, "rss_mib": peak}."""
+    import program
+    from components.kubernetes import create
+    from specs.plan import stack_objects
+    from stackconfig import parse_config
+    from tenancy.recording import record
 
-
-def run(n: int) -> tuple[int, float, float]:
     config = generated_config(n)
-    gc.collect()
-    start = time.perf_counter()
-    recording = record(program.main, "bench", config)
-    program_s = time.perf_counter() - start
-    manifests = [r.inputs for r in recording.custom()]
+    if mode == "program":
+        start = time.perf_counter()
+        recording = record(program.main, "bench", config)
+        seconds = time.perf_counter() - start
+        count = len(recording.custom())
+    else:
+        values = {k.split(":", 1)[1]: json.loads(v) for k, v in config.items()}
+        manifests = stack_objects(parse_config(values).config)  # proven equal to the program's (tests/program)
+        start = time.perf_counter()
+        record(lambda: [create(m) for m in manifests], "bench", {})
+        seconds = time.perf_counter() - start
+        count = len(manifests)
+    return {"resources": count, "seconds": seconds,
+            "rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
-    def bare() -> None:
-        for manifest in manifests:
-            create(manifest)
 
-    gc.collect()
-    start = time.perf_counter()
-    record(bare, "bench-bare", {})
-    bare_s = time.perf_counter() - start
-    return len(manifests), program_s, bare_s
+def in_fresh_process(n: int, mode: str) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--measure", str(n), mode],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10,100,1000", help="comma-separated tenant counts")
+    parser.add_argument("--measure", nargs=2, metavar=("N", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    print(f"{'tenants':>8} {'resources':>10} {'program ms/res':>15} {'bare ms/res':>12} {'ratio':>7} {'total s':>8} {'peak RSS MiB':>13}")
+    if args.measure:
+        print(json.dumps(measure(int(args.measure[0]), args.measure[1])))
+        return
+    print(f"{'tenants':>8} {'resources':>10} {'program ms/res':>15} {'bare ms/res':>12} {'ratio':>7} "
+          f"{'program s':>10} {'program RSS MiB':>16} {'bare RSS MiB':>13}")
     for n in (int(s) for s in args.sizes.split(",")):
-        count, program_s, bare_s = run(n)
-        print(f"{n:>8} {count:>10} {program_s / count * 1000:>15.3f} {bare_s / count * 1000:>12.3f} "
-              f"{program_s / bare_s:>7.2f} {program_s + bare_s:>8.1f} {peak_rss_mib():>13.0f}", flush=True)
+        prog, bare = in_fresh_process(n, "program"), in_fresh_process(n, "bare")
+        p_ms = prog["seconds"] / prog["resources"] * 1000
+        b_ms = bare["seconds"] / bare["resources"] * 1000
+        print(f"{n:>8} {prog['resources']:>10} {p_ms:>15.3f} {b_ms:>12.3f} {p_ms / b_ms:>7.2f} "
+              f"{prog['seconds']:>10.1f} {prog['rss_mib']:>16.0f} {bare['rss_mib']:>13.0f}", flush=True)
 
 
 if __name__ == "__main__":
