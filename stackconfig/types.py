@@ -8,13 +8,11 @@ from typing import Annotated, Any
 
 from pydantic import BeforeValidator, PlainSerializer
 
-DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-# Service names are DNS-1035 labels: they must also start with a letter.
-DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+# Kubernetes' name and label syntax is decided in one place (the engine's loader uses it too); this module only
+# words the answer for a config path.
+from reachability import names
+
 QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-# Qualified label key: optional DNS subdomain prefix, then a name of at most 63 characters.
-LABEL_NAME = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$")
-DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
 
 
@@ -58,7 +56,7 @@ def _dns_label(value: Any) -> str:
     name = _string(value, "a name")
     if len(name) > 63:
         raise ValueError(f"'{name}' is {len(name)} characters; a Kubernetes name label allows at most 63")
-    if not DNS1123_LABEL.match(name):
+    if names.dns1123_label(name):
         raise ValueError(
             f"'{name}' is not a valid Kubernetes name: use lower-case letters, digits and '-', "
             "starting and ending with a letter or digit"
@@ -68,7 +66,7 @@ def _dns_label(value: Any) -> str:
 
 def _app_name(value: Any) -> str:
     name = _dns_label(value)
-    if not DNS1035_LABEL.match(name):
+    if names.dns1035_label(name):
         raise ValueError(f"'{name}' must start with a letter: it names Services (DNS-1035 labels)")
     return name
 
@@ -119,17 +117,18 @@ def _label_map(value: Any) -> dict[str, str]:
 def check_label_key(key: Any) -> None:
     if not isinstance(key, str) or not key:
         raise ValueError(f"label key {key!r} must be a non-empty string")
-    prefix, _, name = key.rpartition("/")
-    if prefix and (len(prefix) > 253 or not DNS1123_SUBDOMAIN.match(prefix)):
+    if not names.qualified_name(key):
+        return
+    prefix, slash, _ = key.rpartition("/")
+    if slash and (not prefix or names.dns1123_subdomain(prefix)):
         raise ValueError(f"label key '{key}': prefix must be a DNS subdomain")
-    if len(name) > 63 or not LABEL_NAME.match(name):
-        raise ValueError(f"label key '{key}' is not a valid label name")
+    raise ValueError(f"label key '{key}' is not a valid label name")
 
 
 def check_label_value(key: str, value: Any) -> None:
     if not isinstance(value, str):
         raise ValueError(f"label '{key}' must have a string value, got {value!r}")
-    if value and (len(value) > 63 or not LABEL_NAME.match(value)):
+    if names.label_value(value):
         raise ValueError(f"label '{key}' has an invalid value '{value}'")
 
 

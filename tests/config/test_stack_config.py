@@ -408,6 +408,7 @@ def test_frontend_and_backend_images_have_no_default() -> None:
     ({"k8s-app": "kube dns"}, "label 'k8s-app' has an invalid value 'kube dns'"),
     ({"bad key": "x"}, "label key 'bad key' is not a valid label name"),
     ({"Example.COM/app": "x"}, "label key 'Example.COM/app': prefix must be a DNS subdomain"),
+    ({"/app": "x"}, "label key '/app': prefix must be a DNS subdomain"),
     (["k8s-app"], "must be a mapping of label keys to values, got ['k8s-app']"),
 ])
 def test_invalid_pod_labels(labels: Any, why: str) -> None:
