@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Order is the order shown in --help.
-COMMANDS = ("render", "matrix", "explain", "diff", "preview", "check", "graph")
+COMMANDS = ("render", "matrix", "explain", "diff", "preview", "check", "graph", "lab")
 
 EXIT_OK = 0
 EXIT_VIOLATIONS = 1
