@@ -14,6 +14,11 @@ import importlib
 # Order is the order shown in `lab --help`.
 LAB_COMMANDS: dict[str, str] = {
     "build": "tenancy.lab.build",
+    "up": "tenancy.lab.up",
+    "apply": "tenancy.lab.apply",
+    "probe": "tenancy.lab.probe",
+    "status": "tenancy.lab.status",
+    "down": "tenancy.lab.down",
 }
 
 
