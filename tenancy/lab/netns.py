@@ -65,7 +65,12 @@ def run(cmd: Sequence[str], *, netns: str | None = None, input_text: str | None 
 
 
 def _env() -> dict[str, str]:
-    env = dict(os.environ)
+    return tool_env()
+
+
+def tool_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (default: this process's environment) with the sbin directories on PATH (iptables, ipset, ip)."""
+    env = dict(os.environ if base is None else base)
     path = env.get("PATH", "")
     for extra in ("/usr/local/sbin", "/usr/sbin", "/sbin"):
         if extra not in path.split(os.pathsep):

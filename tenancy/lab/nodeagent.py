@@ -35,6 +35,8 @@ log = logging.getLogger("tenancy.lab.nodeagent")
 NODE_NAME = "lab-node"
 STORAGE_CLASS = "lab"
 LEASE_SECONDS = 40
+# The client would send a dict patch as a JSON patch (the first type it lists): say merge patch.
+MERGE = "application/merge-patch+json"
 
 
 def _now() -> str:
@@ -114,7 +116,7 @@ class Agent:
                          "machineID": "tenancy-lab", "operatingSystem": "linux", "osImage": "tenancy lab",
                          "systemUUID": "tenancy-lab"},
         }
-        self.core.patch_node_status(NODE_NAME, {"status": status})
+        self.core.patch_node_status(NODE_NAME, {"status": status}, _content_type=MERGE)
 
     def renew_lease_forever(self) -> None:
         from kubernetes.client.exceptions import ApiException
@@ -127,7 +129,8 @@ class Agent:
                              "renewTime": _now_micro()}}
             try:
                 try:
-                    self.coord.patch_namespaced_lease(NODE_NAME, "kube-node-lease", {"spec": body["spec"]})
+                    self.coord.patch_namespaced_lease(NODE_NAME, "kube-node-lease", {"spec": body["spec"]},
+                                                      _content_type=MERGE)
                 except ApiException as exc:
                     if exc.status != 404:
                         raise
@@ -219,7 +222,7 @@ class Agent:
         meta = pod["metadata"]
         try:
             self.core.patch_namespaced_pod_status(meta["name"], meta["namespace"], {"status": status},
-                                                  _preload_content=False)
+                                                  _preload_content=False, _content_type=MERGE)
         except ApiException as exc:
             if exc.status != 404:
                 log.warning("status of %s/%s: %s %s", meta["namespace"], meta["name"], exc.status, exc.body)
@@ -332,7 +335,7 @@ class Agent:
             self.lb_used.add(ip)
         self.core.patch_namespaced_service_status(
             meta["name"], meta["namespace"], {"status": {"loadBalancer": {"ingress": [{"ip": ip, "ipMode": "VIP"}]}}},
-            _preload_content=False)
+            _preload_content=False, _content_type=MERGE)
         log.info("service %s/%s: load balancer ingress %s", meta["namespace"], meta["name"], ip)
 
     # -- watching ---------------------------------------------------------------------------------------------

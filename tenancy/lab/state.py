@@ -89,7 +89,8 @@ def start_time(pid: int) -> int | None:
 
 
 def alive(proc: Process) -> bool:
-    return start_time(proc.pid) == proc.start_time
+    """The recorded process still runs (same PID and start time, not a zombie)."""
+    return start_time(proc.pid) == proc.start_time and not _zombie(proc.pid)
 
 
 def spawn(name: str, argv: list[str], workdir: Path, *, netns_name: str | None = None,
@@ -101,7 +102,7 @@ def spawn(name: str, argv: list[str], workdir: Path, *, netns_name: str | None =
     full = (["ip", "netns", "exec", netns_name] if netns_name else []) + argv
     with open(log_path, "ab") as log:
         popen = subprocess.Popen(full, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True, cwd=workdir, env=env, close_fds=True)
+                                 start_new_session=True, cwd=workdir, env=netns.tool_env(env), close_fds=True)
     started = None
     for _ in range(100):
         started = start_time(popen.pid)

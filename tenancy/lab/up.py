@@ -85,7 +85,8 @@ def up(workdir: Path, bins: dict[str, Path], timeout: float = 120.0) -> LabState
     names = topology.Names(lid)
     if (workdir / state.STATE_FILE).exists() or netns.list_names(names.prefix):
         down.teardown(workdir, quiet=True)
-    created = not workdir.exists()
+    # A directory holding only the logs of a failed `up` counts as the lab's own.
+    created = not workdir.exists() or {p.name for p in workdir.iterdir()} <= {"logs"}
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "logs").mkdir(exist_ok=True)
     lab = LabState(workdir=str(workdir), lab_id=lid, node_netns=names.node, outside_netns=names.outside,
