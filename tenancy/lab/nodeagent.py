@@ -121,8 +121,9 @@ class Agent:
     def renew_lease_forever(self) -> None:
         from kubernetes.client.exceptions import ApiException
 
-        while not self.stopping.wait(0 if not hasattr(self, "_leased") else 10):
-            self._leased = True
+        wait = 0.0
+        while not self.stopping.wait(wait):
+            wait = 10.0
             body = {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
                     "metadata": {"name": NODE_NAME, "namespace": "kube-node-lease"},
                     "spec": {"holderIdentity": NODE_NAME, "leaseDurationSeconds": LEASE_SECONDS,
@@ -161,12 +162,15 @@ class Agent:
             record = self.sandboxes.get(uid)
         if record is None:
             record = self.sandbox(pod)
-        if status.get("podIP") != record["ip"] or status.get("phase") != "Running" or not _ready(status):
-            self.report_running(pod, record)
+        # pods.json first: whoever sees the pod Ready in the API must find it there.
         with self.lock:
+            changed = not record["ready"] or record["labels"] != (meta.get("labels") or {})
             record["ready"] = True
             record["labels"] = meta.get("labels") or {}
-        self.write_pods()
+        if changed:
+            self.write_pods()
+        if status.get("podIP") != record["ip"] or status.get("phase") != "Running" or not _ready(status):
+            self.report_running(pod, record)
 
     def bind(self, meta: dict[str, Any]) -> None:
         from kubernetes.client.exceptions import ApiException
@@ -422,6 +426,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", required=True, type=Path)
     parser.add_argument("--lab-id", required=True)
     args = parser.parse_args(argv)
+    # Enter the node namespace ourselves rather than through `ip netns exec`: that would give the agent a private
+    # mount namespace, and the pod namespaces it mounts under /run/netns would be invisible to everyone else.
+    netns.enter_process(topology.Names(args.lab_id).node)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout,
                         format="%(asctime)s %(levelname)s %(threadName)s %(message)s")
     ipaddress.IPv4Network(topology.POD_CIDR)

@@ -119,8 +119,9 @@ def _start(lab: LabState, bins: dict[str, Path], timeout: float) -> None:
     except netns.NetnsError as exc:
         raise LabError(f"network namespaces: {exc}") from None
 
-    def launch(name: str, argv: list[str], ready: Callable[[], bool], env: dict[str, str] | None = None) -> None:
-        proc = state.spawn(name, argv, workdir, netns_name=lab.node_netns, env=env)
+    def launch(name: str, argv: list[str], ready: Callable[[], bool], env: dict[str, str] | None = None,
+               own_netns: bool = False) -> None:
+        proc = state.spawn(name, argv, workdir, netns_name=None if own_netns else lab.node_netns, env=env)
         lab.processes.append(proc)
         lab.save()
         deadline = time.monotonic() + timeout
@@ -175,7 +176,7 @@ def _start(lab: LabState, bins: dict[str, Path], timeout: float) -> None:
     env["PYTHONUNBUFFERED"] = "1"
     launch("node-agent", [sys.executable, "-m", "tenancy.lab.nodeagent", "--workdir", str(workdir),
                           "--lab-id", lab.lab_id],
-           lambda: (workdir / "agent.ready").exists(), env=env)
+           lambda: (workdir / "agent.ready").exists(), env=env, own_netns=True)
     launch("kube-router", [
         str(bins["kube-router"]),
         "--kubeconfig", kubeconfig, "--hostname-override", lab.node_name,
