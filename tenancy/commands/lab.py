@@ -22,7 +22,7 @@ LAB_COMMANDS: dict[str, str] = {
 }
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "lab", help="a real API server and NetworkPolicy dataplane on this machine",
         description="Build and run the lab: kube-apiserver, kube-controller-manager, etcd and kube-router's "

@@ -109,10 +109,16 @@ class BuildContext:
         shutil.copytree(GOMOD_DIR / self.component.wrapper, dest)
         return dest
 
-    def go_build(self, module_dir: Path, packages: Sequence[str], ldflags: str = "-s -w") -> None:
-        """`go build -trimpath -ldflags=... -o bin_dir/ PKG...` in `module_dir` with the cache's Go environment."""
+    def go_build(self, module_dir: Path, packages: Sequence[str], ldflags: str = "-s -w",
+                 output: str | None = None) -> None:
+        """`go build -trimpath -ldflags=... -o bin_dir/[output] PKG...` in `module_dir` with the cache's Go environment.
+
+        Without `output` each binary is named after its package path (one per package); with it, the one package's
+        binary gets that name.
+        """
+        target = str(self.bin_dir / output) if output else str(self.bin_dir) + os.sep
         self.run([go_binary(self.env, self.component.name), "build", "-trimpath", f"-ldflags={ldflags}",
-                  "-o", str(self.bin_dir) + os.sep, *packages], cwd=module_dir)
+                  "-o", target, *packages], cwd=module_dir)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -199,6 +205,12 @@ def go_binary(env: Mapping[str, str], who: str) -> str:
 # The components
 
 
+def _packages(section: Mapping[str, Any]) -> list[str]:
+    """The section's `packages`, relative to its `module` ("." is the module root)."""
+    module = str(section["module"])
+    return [module if p == "." else f"{module}/{p}" for p in section["packages"]]
+
+
 def _k8s_ldflags(section: Mapping[str, Any]) -> str:
     version = str(section["version"])
     match = re.fullmatch(r"v(\d+)\.(\d+)\.\d+.*", version)
@@ -214,18 +226,26 @@ def _k8s_ldflags(section: Mapping[str, Any]) -> str:
 def _build_kubernetes(ctx: BuildContext) -> None:
     check_wrapper(ctx.component, ctx.section)
     module = ctx.wrapper_module()
-    packages = [f"{ctx.section['module']}/{p}" for p in ctx.section["packages"]]
+    packages = _packages(ctx.section)
     ctx.go_build(module, packages, _k8s_ldflags(ctx.section))
 
 
 def _build_kube_router(ctx: BuildContext) -> None:
     check_wrapper(ctx.component, ctx.section)
     module = ctx.wrapper_module()
-    packages = [f"{ctx.section['module']}/{p}" for p in ctx.section["packages"]]
+    packages = _packages(ctx.section)
     version_pkg = f"{ctx.section['module']}/pkg/version"
     ldflags = (f"-s -w -X {version_pkg}.Version={ctx.section['version']} "
                f"-X {version_pkg}.BuildDate=reproducible")
     ctx.go_build(module, packages, ldflags)
+
+
+def _build_etcd(ctx: BuildContext) -> None:
+    check_wrapper(ctx.component, ctx.section)
+    module = ctx.wrapper_module()
+    # The module root is the etcd server's package main; its version is compiled in from go.etcd.io/etcd/api/v3.
+    ctx.go_build(module, _packages(ctx.section), f"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA="
+                 f"{ctx.section['version']}", output="etcd")
 
 
 def _debian_missing(section: Mapping[str, Any]) -> list[str]:
@@ -262,6 +282,7 @@ OWN_COMPONENTS: list[Component] = [
               present=_debian_present),
     Component("kubernetes", ("kube-apiserver", "kube-controller-manager", "kubectl"), _build_kubernetes,
               cold_minutes=15, wrapper="kubernetes"),
+    Component("etcd", ("etcd",), _build_etcd, cold_minutes=3, wrapper="etcd"),
     Component("kube-router", ("kube-router",), _build_kube_router, cold_minutes=4, wrapper="kube-router"),
 ]
 
@@ -443,7 +464,6 @@ def _build_one(component: Component, section: Mapping[str, Any], root: Path, ver
             if final is not None:
                 absent = [b for b in component.binaries if not os.access(staging / "bin" / b, os.X_OK)]
                 if absent:
-                    fh.write(f"missing after the build: {', '.join(absent)}\n")
                     raise BuildError(f"{component.name}: the build did not produce {', '.join(absent)}")
                 go = shutil.which("go", path=env.get("PATH"))
                 manifest = {"component": component.name, "section": dict(section), "recipe": component.recipe,
@@ -459,7 +479,7 @@ def _build_one(component: Component, section: Mapping[str, Any], root: Path, ver
         _trim_log(log)
         detail = _last_line(log)
         message = str(exc)
-        if detail and detail != message:
+        if detail and detail not in message:
             message += f": {detail}"
         raise BuildError(f"{message} (log: {log})") from exc
     finally:
@@ -482,7 +502,7 @@ def main_build(names: Sequence[str] | None = None) -> int:
     return 0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = subparsers.add_parser(
         "build", help="build the lab's binaries from registries into the cache (reused when present)",
         description="Build kube-apiserver, kube-controller-manager, kubectl and kube-router from the Go module proxy "
