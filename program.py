@@ -6,33 +6,11 @@ what is reviewed offline is what the engine deploys.
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pulumi
-from pulumi.runtime import config as runtime_config
 
 from components import Platform, Tenant, ThreeTierApp
 from stackconfig import ConfigError, ParsedConfig, StackConfig, parse_config
-from stackconfig.load import NAMESPACE
-
-
-def config_values() -> dict[str, Any]:
-    """Every `tenancy:*` config value of the running stack, decoded (Pulumi hands structured values as JSON).
-
-    Read from the runtime's whole config map rather than key by key, so a misspelt key is reported instead of
-    silently ignored."""
-    raw = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
-    values: dict[str, Any] = {}
-    for key, value in raw.items():
-        namespace, _, name = key.partition(":")
-        if namespace != NAMESPACE:
-            continue
-        try:
-            values[name] = json.loads(value) if isinstance(value, str) else value
-        except json.JSONDecodeError:
-            values[name] = value
-    return values
+from stackconfig.pulumi_values import config_values
 
 
 def load_config() -> ParsedConfig:

@@ -23,9 +23,6 @@ import time
 
 import yaml
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, ROOT)
-
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 TIERS = (("frontend", "Deployment", 8080), ("backend", "Deployment", 8080), ("database", "StatefulSet", 5432))
 
@@ -132,7 +129,7 @@ def write_cluster(n: int, out: str) -> int:
 
 
 def measure(path: str, ports: list[str], flows: bool) -> dict:
-    from reachability import Engine, load_paths, parse_protocol_port
+    from analysis.reachability import Engine, load_paths, parse_protocol_port
 
     t0 = time.perf_counter()
     cluster = load_paths([path])

@@ -13,17 +13,13 @@ import argparse
 import resource
 import sys
 import time
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
+from hypothesis import HealthCheck, given, settings
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-
-from invariants import check  # noqa: E402
-from specs.plan import stack_objects  # noqa: E402
-from tests.property.strategies import stack_config  # noqa: E402
-from tests.property.test_isolation_properties import analyse_config  # noqa: E402
+from analysis.checks.invariants import check
+from specs.plan import stack_objects
+from tests.property.strategies import stack_config
+from tests.property.test_isolation_properties import analyse_config
 
 
 def main() -> int:

@@ -19,10 +19,6 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT))
 
 
 def generated_config(n: int) -> dict:

@@ -1,1 +1,4 @@
-"""The `tenancy` CrossGuard policy pack: `policies` holds the policies (importable, testable), `__main__` serves them."""
+"""Front end: the CrossGuard policy pack. `pack` holds the policies (importable, testable), `__main__` serves them.
+
+May import anything of the project except `tests`; nothing imports it.
+"""

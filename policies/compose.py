@@ -6,7 +6,7 @@ from policies.dns import dns_egress
 from policies.egress_proxy import proxy_ingress, proxy_internet_egress
 from policies.flows import Pods, allow_flow, egress_to, ingress_from
 from policies.isolation import default_deny
-from policies.labels import proxy_selector, tier_selector, workload_name
+from kube.labels import proxy_selector, tier_selector, workload_name
 from policies.load_balancer import load_balancer_ingress
 from policies.monitoring import monitoring_ingress
 from stackconfig.models import App, Cluster, Tenant

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.labels import namespace_selector
+from kube.labels import namespace_selector
 from policies.manifest import network_policy
 
 

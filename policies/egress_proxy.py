@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from policies.labels import INTERNET_EGRESS, TENANT, proxy_selector
+from kube.labels import INTERNET_EGRESS, TENANT, proxy_selector
 from policies.manifest import network_policy, tcp
 
 # Never reachable from the proxy whatever clusterCidrs says: cloud metadata endpoints (169.254.169.254, fd00:ec2::254)

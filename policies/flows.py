@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from policies.labels import namespace_selector
+from kube.labels import namespace_selector
 from policies.manifest import network_policy, tcp
 
 

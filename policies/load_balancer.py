@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.labels import tier_selector, workload_name
+from kube.labels import tier_selector, workload_name
 from policies.manifest import network_policy, tcp
 
 

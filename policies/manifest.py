@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.labels import POLICY_PATTERN, managed
+from kube.labels import POLICY_PATTERN, managed
 
 
 def network_policy(name: str, namespace: str, pattern: str, spec: dict, annotations: dict | None = None) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from policies.labels import METRICS_PORT_NAME
+from kube.labels import METRICS_PORT_NAME
 from stackconfig.models import Resources
 
 SERVING_PORT_NAME = "serve"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.labels import managed, namespace_labels
+from kube.labels import managed, namespace_labels
 from stackconfig.models import Tenant
 
 

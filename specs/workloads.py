@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from policies.labels import (
+from kube.labels import (
     COMPONENT,
     NAME,
     PART_OF,

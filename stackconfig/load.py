@@ -99,6 +99,20 @@ def _is_secure(value: Any) -> bool:
     return isinstance(value, dict) and set(value) == {"secure"}
 
 
+def project_dir(start: Path | None = None) -> Path:
+    """Where the stack files live: the nearest directory at or above `start` (default: the current directory)
+    holding a Pulumi.yaml, as the Pulumi CLI finds its project; `start` itself when there is none."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        if (directory / "Pulumi.yaml").is_file():
+            return directory
+    return here
+
+
+def stack_path(stack: str, config_dir: Path | None = None) -> Path:
+    return (config_dir or project_dir()) / f"Pulumi.{stack}.yaml"
+
+
 def read_stack_file(path: Path) -> StackFile:
     """Parse a stack file. Secure values cannot be decrypted without the Pulumi CLI; they are kept as markers."""
     where = str(path)

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, PlainSerializer
 
 # Kubernetes' name and label syntax is decided in one place (the engine's loader uses it too); this module only
 # words the answer for a config path.
-from reachability import names
+from kube import names
 
 QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")

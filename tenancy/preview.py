@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
-from reachability import Cluster, ManifestError, load_paths
-from diffreview import ReviewSection, failure_section, fit, review_clusters
-from diffreview.markdown import BUDGET, Section, code
+from analysis.reachability import Cluster, ManifestError, load_paths
+from analysis.review import ReviewSection, failure_section, fit, review_clusters
+from analysis.review.markdown import BUDGET, Section, code
 
 MARKER = "<!-- tenancy-preview -->"
 RENDER_TIMEOUT = 900

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
@@ -13,10 +12,9 @@ from pathlib import Path
 import yaml
 
 from stackconfig import ConfigError, ParsedConfig, parse_config, read_stack_file
-from stackconfig.load import NAMESPACE
+from stackconfig.load import NAMESPACE, stack_path
 from tenancy.recording import REDACTED, Recording, config_for_pulumi, record
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CLUSTER_FILE = "_cluster.yaml"
 # Apply order inside a file: isolation before anything that runs.
 KIND_ORDER = ("Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "RoleBinding", "PersistentVolumeClaim",
@@ -50,16 +48,10 @@ def _apply_order(manifest: dict) -> tuple:
     return rank, manifest.get("metadata", {}).get("name", "")
 
 
-def stack_path(stack: str, config_dir: Path = REPO_ROOT) -> Path:
-    return config_dir / f"Pulumi.{stack}.yaml"
-
-
-def render_stack(stack: str, config_dir: Path = REPO_ROOT) -> Render:
-    """Render `config_dir/Pulumi.<stack>.yaml` with this repository's program.
+def render_stack(stack: str, config_dir: Path | None = None) -> Render:
+    """Render `config_dir/Pulumi.<stack>.yaml` (default: the project's) with this repository's program.
 
     Raises ConfigError (with path-named problems) before anything is registered when the config is bad."""
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
     import program  # the very module `pulumi up` runs
 
     stack_file = read_stack_file(stack_path(stack, config_dir))

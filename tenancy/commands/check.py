@@ -13,15 +13,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from invariants import RULES, check
-from reachability import ManifestError, load_paths
+from analysis.checks.invariants import RULES, check
+from analysis.reachability import ManifestError, load_paths
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
 from tenancy.commands.engine_io import error
 from stackconfig import ConfigError, StackConfig, parse_config, read_stack_file
+from stackconfig.load import stack_path
 from stackconfig.models import Cluster
-from validation import validate
+from analysis.checks.validation import validate
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 EXIT_VIOLATIONS = 1
 DEFAULT_KUBERNETES_VERSION = Cluster.model_fields["kubernetes_version"].default
 
@@ -36,17 +36,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "violation. Exit 0 clean, 1 violations, 2 unreadable input.")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="manifest file, directory, or '-'")
     parser.add_argument("--stack", metavar="S", help="check against the intent declared in Pulumi.S.yaml")
-    parser.add_argument("--config-dir", type=Path, default=REPO_ROOT, metavar="DIR",
-                        help="directory holding Pulumi.<stack>.yaml (default: the repository)")
+    parser.add_argument("--config-dir", type=Path, metavar="DIR",
+                        help="directory holding Pulumi.<stack>.yaml (default: the Pulumi project around the "
+                             "current directory)")
     parser.add_argument("--kubernetes-version", metavar="V",
                         help=f"schema version (default: the stack's cluster.kubernetesVersion, else "
                              f"{DEFAULT_KUBERNETES_VERSION})")
     parser.set_defaults(run=run)
 
 
-def _stack_config(stack: str, config_dir: Path) -> StackConfig | None:
+def _stack_config(stack: str, config_dir: Path | None) -> StackConfig | None:
     try:
-        parsed = parse_config(read_stack_file(config_dir / f"Pulumi.{stack}.yaml").namespace_values())
+        parsed = parse_config(read_stack_file(stack_path(stack, config_dir)).namespace_values())
     except ConfigError as exc:
         for problem in exc.problems:
             error(problem)

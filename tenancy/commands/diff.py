@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
 from tenancy.commands.engine_io import external_arg, load_or_report
-from diffreview import render_json, render_markdown, render_text, review_clusters
+from analysis.review import render_json, render_markdown, render_text, review_clusters
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -1,16 +1,16 @@
 """CLI glue shared by the engine's sub-commands: argument types, loading with one-line errors, notes.
 
-Lives with the commands, not in `reachability/`: the engine itself knows nothing of argv, stderr or exit codes."""
+Lives with the commands, not in `analysis/reachability/`: the engine itself knows nothing of argv, stderr or exit codes."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from reachability import Engine, ManifestError, load_paths
-from reachability.ipblocks import endpoint_name, parse_address
-from reachability.model import Cluster
-from reachability.ports import parse_protocol_port
+from analysis.reachability import Engine, ManifestError, load_paths
+from analysis.reachability.ipblocks import endpoint_name, parse_address
+from analysis.reachability.model import Cluster
+from analysis.reachability.ports import parse_protocol_port
 
 
 def port_arg(text: str) -> tuple[int, str]:

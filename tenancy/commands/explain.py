@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from reachability import UnknownEndpoint
+from analysis.reachability import UnknownEndpoint
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
 from tenancy.commands.engine_io import error, engine_or_report, port_arg
-from reachability.explain import render_verdict
+from analysis.reachability.explain import render_verdict
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

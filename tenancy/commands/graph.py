@@ -6,7 +6,7 @@ import argparse
 
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
 from tenancy.commands.engine_io import external_arg, engine_or_report
-from reachability.graph import render_dot, render_mermaid
+from analysis.reachability.graph import render_dot, render_mermaid
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

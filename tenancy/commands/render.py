@@ -10,7 +10,7 @@ from rich.table import Table
 
 from stackconfig import ConfigError
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
-from tenancy.render import REPO_ROOT, render_stack, stack_path, summary, write_atomically
+from tenancy.render import render_stack, stack_path, summary, write_atomically
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "namespace plus _cluster.yaml (cluster-scoped objects, apply it first).")
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.STACK.yaml")
     parser.add_argument("--out", type=Path, help="output directory (default: build/STACK)")
-    parser.add_argument("--config-dir", type=Path, default=REPO_ROOT,
-                        help="directory holding Pulumi.STACK.yaml (default: the project root)")
+    parser.add_argument("--config-dir", type=Path,
+                        help="directory holding Pulumi.STACK.yaml (default: the Pulumi project around the "
+                             "current directory)")
     parser.set_defaults(run=run)
 
 

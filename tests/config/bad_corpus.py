@@ -51,7 +51,6 @@ def actual_problems(stack_file: Path) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(CORPUS_DIR.parents[1]))
     for arg in sys.argv[1:]:
         path = Path(arg).resolve()
         os.chdir(path.parent)

@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from reachability import Engine, load_objects
+from analysis.reachability import Engine, load_objects
 from tenancy.cli import main
 
 SHOP = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from reachability import Engine, PortSet, load_objects
+from analysis.reachability import Engine, PortSet, load_objects
 
 from .helpers import ALL_PODS, Reachability, assert_reach, base_objects, netpol, ns_obj, pod_obj
 

@@ -7,9 +7,9 @@ import json
 
 import yaml
 
-from reachability import Engine, PortSet, load_objects
-from reachability.diff import diff_clusters, field_changes
-from reachability.graph import render_dot, render_mermaid
+from analysis.reachability import Engine, PortSet, load_objects
+from analysis.review.diff import diff_clusters, field_changes
+from analysis.reachability.graph import render_dot, render_mermaid
 from tenancy.cli import main
 
 from .test_cli import OBJS

@@ -8,8 +8,8 @@ import json
 import pytest
 import yaml
 
-from reachability import Engine, ManifestError, load_objects, load_paths
-from reachability import fastyaml
+from analysis.reachability import Engine, ManifestError, load_objects, load_paths
+from analysis.reachability import fastyaml
 
 from .helpers import netpol, pod_obj
 

@@ -6,9 +6,9 @@ import ipaddress
 
 import pytest
 
-from reachability.ipblocks import parse_address, parse_ip_block
-from reachability.ports import PortSet, parse_port_spec, parse_protocol_port, port_match_bits
-from reachability.selectors import LabelIndex, parse_selector
+from analysis.reachability.ipblocks import parse_address, parse_ip_block
+from analysis.reachability.ports import PortSet, parse_port_spec, parse_protocol_port, port_match_bits
+from analysis.reachability.selectors import LabelIndex, parse_selector
 
 
 def sel(obj):

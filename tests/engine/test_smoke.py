@@ -1,6 +1,6 @@
 """Quick end-to-end checks of the public API on the conformance cluster."""
 
-from reachability import Engine, PortSet, load_objects
+from analysis.reachability import Engine, PortSet, load_objects
 
 from .helpers import Reachability, assert_reach, base_objects, netpol
 

@@ -26,7 +26,7 @@ def expected_problems(path: Path) -> list[str]:
 
 def actual_problems(name: str) -> list[str]:
     """What the manifest loader reports for `name` (relative to the current directory); [] if it loads."""
-    from reachability import ManifestError, load_paths
+    from analysis.reachability import ManifestError, load_paths
 
     try:
         load_paths([name])
@@ -36,7 +36,6 @@ def actual_problems(name: str) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(CORPUS_DIR.parents[1]))
     for path in [Path(arg).resolve() for arg in sys.argv[1:]]:
         os.chdir(path.parent)
         print(f"== {path.name}")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from invariants import RULES
+from analysis.checks.invariants import RULES
 from tenancy.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -21,8 +21,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
-from guardrails import policies as pack
-from invariants import check
+from guardrails import pack
+from analysis.checks.invariants import check
 from stackconfig import read_stack_file
 from tenancy.recording import config_for_pulumi
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from invariants import RULES, Facts, Violation, check
+from analysis.checks.invariants import RULES, Facts, Violation, check
 from stackconfig import parse_config, read_stack_file
 
 from .test_check import find, netpol, tier

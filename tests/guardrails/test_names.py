@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reachability import names
-from reachability.ports import is_port_name
+from kube import names
+from analysis.reachability.ports import is_port_name
 
 OK = None
 

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tenancy.cli import main
-from validation import extra_problems, loader_problems, object_problems, resolve_version, validate
+from analysis.checks.validation import extra_problems, loader_problems, object_problems, resolve_version, validate
 
 from .bad_manifests import CORPUS_DIR, expected_problems
 

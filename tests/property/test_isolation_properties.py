@@ -10,13 +10,13 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 
-from reachability import Engine, load_objects
+from analysis.reachability import Engine, load_objects
 from specs.plan import stack_objects
 from stackconfig import parse_config
 from tests.scenarios.analysis import Analysis, intruder_objects
-from intent import probe_addresses
-from invariants import check
-from specs.cluster_context import context_objects
+from analysis.checks.intent import probe_addresses
+from analysis.checks.invariants import check
+from analysis.checks.cluster_context import context_objects
 
 from .strategies import stack_config
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from reachability import load_objects
+from analysis.reachability import load_objects
 
 
 def dev_objects(render) -> list[dict]:

@@ -7,9 +7,9 @@ import json
 import pytest
 import yaml
 
-from diffreview import (CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, ReviewSection, fit, headline, render_markdown,
+from analysis.review import (CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, ReviewSection, fit, headline, render_markdown,
                         review_clusters, size)
-from diffreview.markdown import Trim
+from analysis.review.markdown import Trim
 from tenancy.cli import main
 
 from .helpers import dev_objects, drop, find, load, tenant_cluster

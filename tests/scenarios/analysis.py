@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from intent import declared_flows, probe_addresses, program_namespaces
-from reachability import Engine, PortSet, load_objects
-from specs.cluster_context import context_objects
+from analysis.checks.intent import declared_flows, probe_addresses, program_namespaces
+from analysis.reachability import Engine, PortSet, load_objects
+from analysis.checks.cluster_context import context_objects
 from stackconfig import StackConfig
 from tenancy.render import Render
 

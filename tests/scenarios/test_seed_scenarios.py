@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reachability import Engine, PortSet, load_objects
+from analysis.reachability import Engine, PortSet, load_objects
 from stackconfig import ConfigError
 from tenancy.cli import main as cli
 from tenancy.render import render_stack

@@ -6,8 +6,8 @@ import ipaddress
 from collections import defaultdict
 
 from policies.egress_proxy import ALWAYS_EXCLUDED
-from policies.labels import PROXY_NAME, workload_name
-from specs.cluster_context import dns_endpoint, monitoring_endpoint
+from kube.labels import PROXY_NAME, workload_name
+from analysis.checks.cluster_context import dns_endpoint, monitoring_endpoint
 from stackconfig.models import StackConfig
 
 Flows = dict[tuple[str, str], set[tuple[str, int]]]

@@ -21,7 +21,9 @@ from typing import Any, Iterable, Iterator
 
 import yaml
 
-from . import fastyaml, names
+from kube import names
+
+from . import fastyaml
 from .ipblocks import parse_ip_block
 from .model import NAME_LABEL, Cluster, Namespace, Peer, Policy, Resource, Rule, Workload
 from .ports import ContainerPort, is_port_name, parse_port_number, parse_port_spec, parse_protocol

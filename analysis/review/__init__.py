@@ -1,8 +1,11 @@
-"""Reviewing a change: the engine's diff turned into what a reviewer acts on (headline, warnings, PR comment).
+"""Reviewing a change: two manifest sets compared by the engine (`diff`) and turned into what a reviewer acts on
+(headline, warnings, PR comment).
 
 Pure (no Pulumi, no git): `review_clusters(old, new, title)` -> `Review`; `headline`, `render_text`,
 `render_json`; `render_markdown` / `fit` for comments within a size budget. `tenancy preview` does the git and
 rendering work and hands the results here.
+
+May import `kube` and `analysis.reachability`.
 """
 
 from .markdown import BUDGET, ReviewSection, StaticSection, failure_section, fit, render_markdown, size

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Iterator, Protocol, Sequence
 
-from reachability.diff import FlowChange, ResourceChange
-from reachability.graph import mermaid
+from analysis.review.diff import FlowChange, ResourceChange
+from analysis.reachability.graph import mermaid
 
 from .summary import Review, counted, headline
 from .warnings import ReviewWarning, is_external, namespace_of

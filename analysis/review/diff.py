@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .engine import Engine
-from .graph import graph_edges
-from .model import Cluster, Resource
-from .ports import PortSet
+from analysis.reachability.engine import Engine
+from analysis.reachability.graph import graph_edges
+from analysis.reachability.model import Cluster, Resource
+from analysis.reachability.ports import PortSet
 
 _SERVER_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
                     "deletionTimestamp", "deletionGracePeriodSeconds")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from . import names
+from kube import names
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 

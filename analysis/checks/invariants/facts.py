@@ -2,7 +2,7 @@
 
 Intent comes from a stack config when one is given (`check --stack`): tenants, apps, ports, load-balancer ranges,
 consumers and internet egress exactly as declared. Without one, the program's naming conventions
-(`policies/labels.py`) are read back from the manifests: tenant namespaces carry `tenancy/tenant`, tiers are
+(`kube/labels.py`) are read back from the manifests: tenant namespaces carry `tenancy/tenant`, tiers are
 `app.kubernetes.io/part-of` + `component`, serving and metrics ports are the container ports named `serve` and
 `metrics`, load-balancer ranges are the frontend Service's `loadBalancerSourceRanges`, internet egress is the
 `tenancy/internet-egress` pod label, and the program's own policies (labelled `managed-by: tenancy`) stand for
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable
 
-from intent.flows import PRIVATE_PROBES, PUBLIC_PROBES, probe_addresses
+from analysis.checks.intent import PRIVATE_PROBES, PUBLIC_PROBES, probe_addresses
 from policies.egress_proxy import ALWAYS_EXCLUDED
-from policies.labels import (
+from kube.labels import (
     COMPONENT,
     INTERNET_EGRESS,
     MANAGED_BY,
@@ -31,12 +31,12 @@ from policies.labels import (
     TENANT,
     proxy_selector,
 )
-from reachability import Engine, PortSet, load_objects
-from reachability.ipblocks import Network
-from reachability.model import Cluster as Analysed
-from reachability.model import Policy, Workload
-from reachability.selectors import Selector, parse_selector
-from specs.cluster_context import context_objects
+from analysis.reachability import Engine, PortSet, load_objects
+from analysis.reachability.ipblocks import Network
+from analysis.reachability.model import Cluster as Analysed
+from analysis.reachability.model import Policy, Workload
+from analysis.reachability.selectors import Selector, parse_selector
+from analysis.checks.cluster_context import context_objects
 from specs.pods import SERVING_PORT_NAME
 from specs.plan import stack_objects
 from stackconfig.models import App, Cluster, StackConfig

@@ -12,12 +12,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Callable, Iterator
 
-from policies.labels import COMPONENT, INTERNET_EGRESS
-from reachability.model import Policy
-from reachability.selectors import Selector
+from kube.labels import COMPONENT, INTERNET_EGRESS
+from analysis.reachability.model import Policy
+from analysis.reachability.selectors import Selector
 
 from .facts import NOTHING, Facts, tcp
-from .violation import Violation
+from ..violation import Violation
 
 Rule = Callable[[Facts], Iterator[Violation]]
 # Per widened pair, how many distinct extra port ranges are traced back to their policies (bounds the work when

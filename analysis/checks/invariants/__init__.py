@@ -1,12 +1,12 @@
 """The invariants `tenancy check` and the CrossGuard pack enforce, as one pure function (no Pulumi import).
 
-    from invariants import check
+    from analysis.checks.invariants import check
     violations = check(manifests, config)      # config: a StackConfig, or None for the tenant-agnostic reading
     for v in violations: print(v)              # "<rule> <subject>: <why>", sorted
 
 `manifests` are Kubernetes objects as dicts (a render, a cluster export); unreadable ones raise
-`reachability.ManifestError` with one located line per problem. `RULES` maps each stable rule id to what it
-proves. See `invariants.facts` for how intent is read with and without a stack config.
+`analysis.reachability.ManifestError` with one located line per problem. `RULES` maps each stable rule id to what it
+proves. See `analysis.checks.invariants.facts` for how intent is read with and without a stack config.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from stackconfig.models import StackConfig
 
 from .facts import Facts
 from .rules import RULE_FUNCTIONS, RULES, open_world
-from .violation import Violation
+from ..violation import Violation
 
 __all__ = ["RULES", "Facts", "Violation", "check", "open_world"]
 

@@ -1,12 +1,12 @@
 """The pack's policies. Every check is a function `tenancy check` runs too; nothing is re-implemented here.
 
 Resource policies (each Kubernetes object the stack creates, as it is sent):
-- `invalid-object`: what the API server would reject (`validation.object_problems`);
-- `openapi-schema`: the upstream OpenAPI schema of `cluster.kubernetesVersion`, strict (`validation.schema_problem`);
+- `invalid-object`: what the API server would reject (`analysis.checks.validation.object_problems`);
+- `openapi-schema`: the upstream OpenAPI schema of `cluster.kubernetesVersion`, strict (`analysis.checks.validation.schema_problem`);
 - `open-world-ingress`: no NetworkPolicy admits 0.0.0.0/0, ::/0 or every source into non-frontend pods
-  (`invariants.open_world`).
+  (`analysis.checks.invariants.open_world`).
 Stack policy (all of them together):
-- `tenancy-invariants`: `invariants.check` over every Kubernetes resource of the stack, with the intent of the
+- `tenancy-invariants`: `analysis.checks.invariants.check` over every Kubernetes resource of the stack, with the intent of the
   stack's `tenancy:*` config when the Pulumi CLI hands it to the pack, else read from the program's labels.
 
 All are mandatory: a violation fails `pulumi preview` and stops `pulumi up`.
@@ -14,16 +14,10 @@ All are mandatory: a violation fails `pulumi preview` and stops `pulumi up`.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from pulumi_policy import (  # noqa: E402
+from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
@@ -32,12 +26,13 @@ from pulumi_policy import (  # noqa: E402
     StackValidationPolicy,
 )
 
-from invariants import RULES, check, open_world  # noqa: E402
-from reachability import ManifestError, load_objects  # noqa: E402
-from stackconfig import ConfigError, StackConfig, parse_config  # noqa: E402
-from stackconfig.models import Cluster  # noqa: E402
-from validation import RULES as VALIDATION_RULES  # noqa: E402
-from validation import object_problems, object_subject, resolve_version, schema_problem  # noqa: E402
+from analysis.checks.invariants import RULES, check, open_world
+from analysis.checks.validation import RULES as VALIDATION_RULES
+from analysis.checks.validation import object_problems, object_subject, resolve_version, schema_problem
+from analysis.reachability import ManifestError, load_objects
+from stackconfig import ConfigError, StackConfig, parse_config
+from stackconfig.models import Cluster
+from stackconfig.pulumi_values import config_values  # the program's own reading, not a copy of it
 
 PACK_NAME = "tenancy-guardrails"
 STACK_POLICY = "tenancy-invariants"
@@ -82,8 +77,6 @@ def manifest(resource_type: str, props: Mapping[str, Any]) -> dict | None:
 def stack_config() -> StackConfig | None:
     """The stack's `tenancy:*` config as the Pulumi CLI passes it to policy packs (PULUMI_CONFIG), read exactly as
     the program reads it; None when there is none or it is invalid (the program itself then refuses to run)."""
-    from program import config_values  # the program's own reading, not a copy of it
-
     values = config_values()
     if not values:
         return None

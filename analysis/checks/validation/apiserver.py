@@ -15,10 +15,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from reachability import names
-from reachability.manifests import ManifestError, build_cluster
-from reachability.ports import PROTOCOLS, is_port_name, parse_port_number
-from reachability.selectors import check_label_key, check_label_value, parse_labels
+from kube import names
+from analysis.reachability.manifests import ManifestError, build_cluster
+from analysis.reachability.ports import PROTOCOLS, is_port_name, parse_port_number
+from analysis.reachability.selectors import check_label_key, check_label_value, parse_labels
 
 _HERE = "<object>"
 WORKLOADS_WITH_SELECTOR = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")

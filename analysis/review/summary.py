@@ -9,11 +9,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from reachability.diff import Diff, diff_clusters
-from reachability.diff import render_json as diff_json
-from reachability.diff import render_text as diff_text
-from reachability.model import Cluster
-from reachability.ports import PortSet
+from analysis.review.diff import Diff, diff_clusters
+from analysis.review.diff import render_json as diff_json
+from analysis.review.diff import render_text as diff_text
+from analysis.reachability.model import Cluster
+from analysis.reachability.ports import PortSet
 
 from .warnings import (CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, KINDS, ReviewWarning, flow_warnings,
                        namespace_of, resource_warnings)

@@ -1,10 +1,10 @@
 """Apiserver-grade validation of Kubernetes objects: what the API server would reject (`apiserver`) and what the
 upstream OpenAPI schema of the target version rejects (`schema`, via kubernetes-validate, strict).
 
-    from validation import validate
+    from analysis.checks.validation import validate
     violations, notes = validate(manifests, "1.32")
 
-Findings are `invariants.Violation`s with rule `invalid-object` or `openapi-schema`; notes say what could not be
+Findings are `analysis.checks.violation.Violation`s with rule `invalid-object` or `openapi-schema`; notes say what could not be
 validated (kinds without a schema, an unshipped Kubernetes version) and belong on stderr.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
-from invariants.violation import Violation
+from analysis.checks.violation import Violation
 
 from .apiserver import extra_problems, loader_problems, object_problems
 from .schema import resolve_version, schema_problem, shipped_versions

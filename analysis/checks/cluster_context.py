@@ -3,7 +3,7 @@ them. Analyses of a render add these so flows to DNS and from Prometheus can be 
 
 from __future__ import annotations
 
-from policies.labels import NAMESPACE_NAME
+from kube.labels import NAMESPACE_NAME
 from stackconfig.models import Cluster
 
 DNS_WORKLOAD = "cluster-dns"

@@ -7,9 +7,9 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Iterable
 
-from policies.labels import COMPONENT, TENANT
-from reachability.diff import Diff, FlowChange
-from reachability.model import Cluster, Resource, Workload
+from kube.labels import COMPONENT, TENANT
+from analysis.review.diff import Diff, FlowChange
+from analysis.reachability.model import Cluster, Resource, Workload
 
 CROSS_TENANT = "cross-tenant"
 DATABASE = "database"

@@ -1,0 +1,8 @@
+"""The shared leaf: what every room agrees on about Kubernetes itself and about this project's labels.
+
+`names` holds the API server's syntax for object names, label keys and values and port names; `labels` spells the
+label contract once (tenant label, part-of/component, tier and platform names) for the builders that write it and
+the analyses that read it back.
+
+May import only the standard library: everything else imports it, so it imports nothing of the project.
+"""

@@ -1,8 +1,0 @@
-"""Make the repository importable when the suite is run as `venv/bin/pytest` from anywhere."""
-
-import os
-import sys
-
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
