@@ -37,7 +37,6 @@ from tenancy.lab import cache
 LAB_DIR = Path(__file__).resolve().parent
 VERSIONS_FILE = LAB_DIR / "versions.toml"
 GOMOD_DIR = LAB_DIR / "gomod"
-WRAPPER_FILES = ("go.mod", "go.sum", "tools.go")
 LOG_TAIL_LINES = 200
 
 
@@ -58,7 +57,7 @@ class Component:
     recipe:       bump it when the build function changes what it produces; it is part of the cache key.
     cold_minutes: rough cold build time on a 2-core machine, for the progress line.
     section:      the versions.toml section (default: `name`).
-    wrapper:      directory under tenancy/lab/gomod/ whose go.mod, go.sum and tools.go are part of the cache key.
+    wrapper:      directory under tenancy/lab/gomod/ (a wrapper Go module); all its files are part of the cache key.
     system:       installed on the machine (Debian packages), not into the cache; `present` says whether it is.
     """
 
@@ -134,15 +133,14 @@ def load_versions(path: Path = VERSIONS_FILE) -> dict[str, Any]:
 
 
 def wrapper_files(component: Component) -> dict[str, bytes]:
+    """Every file of the component's wrapper module (go.mod, go.sum, tools.go, any source), by relative path."""
     if not component.wrapper:
         return {}
     directory = GOMOD_DIR / component.wrapper
-    files = {}
-    for name in WRAPPER_FILES:
-        path = directory / name
-        if path.exists():
-            files[name] = path.read_bytes()
-    return files
+    if not directory.is_dir():
+        return {}
+    return {path.relative_to(directory).as_posix(): path.read_bytes()
+            for path in sorted(directory.rglob("*")) if path.is_file() and "__pycache__" not in path.parts}
 
 
 _REQUIRE = re.compile(r"^\s*(?:require\s+)?(\S+)\s+(v\S+)\s*(?://.*)?$")
@@ -299,7 +297,24 @@ def _registry() -> list[Component]:
     return components
 
 
-COMPONENTS: list[Component] = _registry()
+def registry() -> list[Component]:
+    """Every component, in build order: this module's, then tenancy.lab.build_pulumi's.
+
+    Resolved on first use (and kept as the module attribute `COMPONENTS`), so that build_pulumi can import this
+    module whichever of the two is imported first.
+    """
+    found = globals().get("COMPONENTS")
+    if found is None:
+        found = _registry()
+        globals()["COMPONENTS"] = found
+    return list(found)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "COMPONENTS":
+        registry()
+        return globals()["COMPONENTS"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -331,7 +346,7 @@ def is_built(component: Component, root: Path | None = None, versions: Mapping[s
 
 
 def binary_path(name: str, root: Path | None = None) -> Path:
-    for component in COMPONENTS:
+    for component in registry():
         if name in component.binaries:
             if component.system:
                 found = shutil.which(name, path=os.pathsep.join([os.environ.get("PATH", ""), *cache.SYSTEM_SBIN]))
@@ -342,7 +357,7 @@ def binary_path(name: str, root: Path | None = None) -> Path:
 
 def bin_dirs(root: Path | None = None) -> list[Path]:
     versions = load_versions()
-    return [dir_of(c, root, versions) / "bin" for c in COMPONENTS if not c.system]
+    return [dir_of(c, root, versions) / "bin" for c in registry() if not c.system]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -369,12 +384,12 @@ def _locked(root: Path) -> Iterator[None]:
 
 def select(names: Sequence[str] | None) -> list[Component]:
     if not names:
-        return list(COMPONENTS)
-    known = {c.name: c for c in COMPONENTS}
+        return registry()
+    known = {c.name: c for c in registry()}
     unknown = [n for n in names if n not in known]
     if unknown:
         raise BuildError(f"unknown component {', '.join(unknown)} (known: {', '.join(known)})")
-    return [c for c in COMPONENTS if c.name in names]
+    return [c for c in registry() if c.name in names]
 
 
 def _label(component: Component, section: Mapping[str, Any]) -> str:
@@ -412,7 +427,7 @@ def build(names: Sequence[str] | None = None, progress: Progress = _print_progre
     """
     root = root or cache.cache_root()
     versions = load_versions() if versions is None else versions
-    pool = list(components) if components is not None else COMPONENTS
+    pool = list(components) if components is not None else registry()
     if components is not None and names:
         chosen = [c for c in pool if c.name in names]
     else:

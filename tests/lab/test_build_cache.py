@@ -268,3 +268,16 @@ def test_cli_reports_cached_components(tmp_path: Path, monkeypatch: pytest.Monke
     out = capsys.readouterr().out.splitlines()
     assert calls == ["alpha"]
     assert out[-1].startswith("lab build: alpha (alpha-tool, alpha-other v1) ... cached (")
+
+
+def test_the_registry_resolves_whichever_module_is_imported_first() -> None:
+    import subprocess
+    import sys
+
+    code = ("import tenancy.lab.build_pulumi, tenancy.lab.build as b; "
+            "print(' '.join(c.name for c in b.COMPONENTS))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False,
+                          cwd=Path(lab_build.__file__).parents[2])
+    assert proc.returncode == 0, proc.stderr
+    names = proc.stdout.split()
+    assert names[:4] == ["debian", "kubernetes", "etcd", "kube-router"] and "pulumi" in names
