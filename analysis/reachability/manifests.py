@@ -122,9 +122,24 @@ def _flatten(docs: Iterable[tuple[str, Any]], problems: list[str]) -> Iterator[t
             continue
         kind = obj.get("kind")
         if isinstance(kind, str) and kind.endswith("List") and isinstance(obj.get("items"), list):
-            yield from _flatten(((f"{loc} items[{i}]", item) for i, item in enumerate(obj["items"])), problems)
+            items = obj["items"]
+            if kind != "List":
+                items = [_typed_item(item, kind[: -len("List")], obj.get("apiVersion")) for item in items]
+            yield from _flatten(((f"{loc} items[{i}]", item) for i, item in enumerate(items)), problems)
             continue
         yield loc, obj
+
+
+def _typed_item(item: Any, kind: str, api_version: Any) -> Any:
+    """An item of a typed list (`PodList`, `NetworkPolicyList`, ... as `kubectl get --raw` returns them) carries
+    no kind or apiVersion: like apimachinery, take them from the list; what the item says itself wins."""
+    if not isinstance(item, dict) or (item.get("kind") and item.get("apiVersion")):
+        return item
+    filled = dict(item)
+    filled.setdefault("kind", kind)
+    if api_version is not None:
+        filled.setdefault("apiVersion", api_version)
+    return filled
 
 
 # ---------------------------------------------------------------------------------------------------- building
