@@ -96,6 +96,15 @@ def _tenant_name_problems(config: StackConfig) -> Iterator[str]:
             yield f"{path}: '{tenant.name}' is the platform namespace of {CLUSTER}.{platform[tenant.name]}"
 
 
+# Groups Kubernetes puts every (or every anonymous) requester in: as owners they would make everyone an admin.
+EVERYONE_GROUPS = {
+    "system:authenticated": "every authenticated user and service account",
+    "system:unauthenticated": "every anonymous (unauthenticated) request",
+    "system:serviceaccounts": "every service account of every namespace",
+}
+SYSTEM_PREFIX = "system:"
+
+
 def _tenant_problems(config: StackConfig, index: int, tenant: Tenant) -> Iterator[str]:
     path = f"{TENANTS}[{index}]"
     owners_seen: set[str] = set()
@@ -104,6 +113,9 @@ def _tenant_problems(config: StackConfig, index: int, tenant: Tenant) -> Iterato
             yield f"{path}.owners[{j}]: must name a group"
         elif owner in owners_seen:
             yield f"{path}.owners[{j}]: duplicate owner '{owner}'"
+        elif owner in EVERYONE_GROUPS:
+            yield (f"{path}.owners[{j}]: '{owner}' is the group of {EVERYONE_GROUPS[owner]}: as an owner it would "
+                   f"make all of them admins of namespace '{tenant.name}'; name the tenant's own group")
         owners_seen.add(owner)
     app_seen: dict[str, int] = {}
     for j, app in enumerate(tenant.apps):
@@ -182,3 +194,16 @@ def _quota_problems(tenant: Tenant, path: str) -> Iterator[str]:
                         f"{path}.apps[{j}].{tier_name}.resources.requests.{key}: {getattr(resources.requests, key)} "
                         f"exceeds limits.{key} {getattr(resources.limits, key)}"
                     )
+
+
+def owner_warnings(config: StackConfig) -> list[str]:
+    """Owners that are other Kubernetes system names (`system:masters`, `system:serviceaccounts:<ns>`, ...):
+    allowed, but rarely meant as a tenant's admins."""
+    out = []
+    for i, tenant in enumerate(config.tenants):
+        for j, owner in enumerate(tenant.owners):
+            if owner.startswith(SYSTEM_PREFIX) and owner not in EVERYONE_GROUPS:
+                out.append(f"{TENANTS}[{i}].owners[{j}]: '{owner}' is a Kubernetes system name ('system:' is "
+                           f"reserved for Kubernetes' own users and groups); binding it to the admin role of "
+                           f"namespace '{tenant.name}' is rarely meant")
+    return out

@@ -10,7 +10,7 @@ from typing import Any, Mapping
 import yaml
 from pydantic import ValidationError
 
-from stackconfig.checks import cni_warnings, cross_field_problems
+from stackconfig.checks import cni_warnings, cross_field_problems, owner_warnings
 from stackconfig.errors import ConfigError, problems_from_validation
 from stackconfig.models import StackConfig
 
@@ -30,7 +30,7 @@ class ParsedConfig:
 def parse_config(values: Mapping[str, Any]) -> ParsedConfig:
     """Validate the `tenancy:*` values (keys without the namespace: `cluster`, `tenants`).
 
-    Raises ConfigError listing every problem; warnings (unknown CNI, acknowledged non-enforcing CNI) come back
+    Raises ConfigError listing every problem; warnings (unknown CNI, acknowledged non-enforcing CNI, `system:` owners) come back
     alongside the config for the caller to surface in its own way (pulumi.log.warn, stderr).
     """
     problems = []
@@ -48,7 +48,7 @@ def parse_config(values: Mapping[str, Any]) -> ParsedConfig:
     problems += cross_field_problems(config)
     if problems:
         raise ConfigError(problems)
-    return ParsedConfig(config, cni_warnings(config))
+    return ParsedConfig(config, [*cni_warnings(config), *owner_warnings(config)])
 
 
 @dataclass(frozen=True)
