@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from .ipblocks import Address, IPBlock
+from .clusterpolicy import ACCEPT, ClusterPeer, ClusterPolicy, ClusterRule, covers
+from .ipblocks import Address, IPBlock, Network
 from .model import Peer, Policy, Rule
 from .ports import PortSpec
 from .selectors import LabelIndex
@@ -107,3 +108,104 @@ class Compiler:
         if policy.affects_egress:
             egress = tuple(self.rule(r, "egress", i, policy.namespace) for i, r in enumerate(policy.egress))
         return CompiledPolicy(policy, targets, ingress, egress)
+
+
+@dataclass
+class CompiledClusterPeer:
+    index: int
+    peer: ClusterPeer
+    classes: int  # workload classes this peer matches (networks: all of them when they cover the pod network)
+
+
+@dataclass
+class CompiledClusterRule:
+    direction: str
+    index: int
+    rule: ClusterRule
+    peers: tuple[CompiledClusterPeer, ...]
+    classes: int  # union of the peers' classes; every class when the rule fails closed
+    every_peer: bool  # a Deny/Pass rule with a peer it cannot read: the API says it then matches everything
+    has_networks: bool = False  # only networks peers match external addresses
+
+    @property
+    def ports(self) -> tuple[PortSpec, ...] | None:
+        return self.rule.ports
+
+    @property
+    def action(self) -> str:
+        return self.rule.action
+
+    def external_bits(self, externals: Sequence[Address], offset: int) -> int:
+        bits = 0
+        for j, addr in enumerate(externals):
+            if self.every_peer or any(p.peer.admits_address(addr) for p in self.peers):
+                bits |= 1 << (offset + j)
+        return bits
+
+    def networks(self) -> tuple[Network, ...]:
+        return tuple(n for p in self.peers for n in p.peer.networks)
+
+
+@dataclass
+class CompiledClusterPolicy:
+    policy: ClusterPolicy
+    subjects: int  # workload classes the subject selects
+    ingress: tuple[CompiledClusterRule, ...]
+    egress: tuple[CompiledClusterRule, ...]
+
+    @property
+    def ref(self) -> str:
+        return self.policy.ref
+
+    def rules(self, direction: str) -> tuple[CompiledClusterRule, ...]:
+        return self.ingress if direction == "ingress" else self.egress
+
+
+def compile_cluster_policy(compiler: Compiler, policy: ClusterPolicy, pod_networks: tuple[Network, ...],
+                           notes: list[str]) -> CompiledClusterPolicy:
+    """Subject and peers as class bitsets; what cannot be modelled is appended to `notes`, one sentence each."""
+    subjects = compiler.ns_index.select(policy.subject_namespaces)
+    if subjects and policy.subject_pods is not None:
+        subjects &= compiler.pod_index.select(policy.subject_pods)
+
+    def rule(r: ClusterRule, direction: str, index: int) -> CompiledClusterRule:
+        where = f"{policy.ref} {direction} rule {index}" + (f" {r.name!r}" if r.name else "")
+        field_name = "from" if direction == "ingress" else "to"
+        peers = []
+        every = False
+        for i, peer in enumerate(r.peers):
+            classes = 0
+            if peer.kind == "namespaces":
+                classes = compiler.ns_index.select(peer.namespace_selector)  # type: ignore[arg-type]
+            elif peer.kind == "pods":
+                classes = compiler.ns_index.select(peer.namespace_selector)  # type: ignore[arg-type]
+                if classes:
+                    classes &= compiler.pod_index.select(peer.pod_selector)  # type: ignore[arg-type]
+            elif peer.kind == "networks":
+                cover = covers(peer.networks, pod_networks)
+                if cover:
+                    classes = compiler.all
+                elif cover is None:
+                    notes.append(f"{where} {field_name}[{i}]: networks {', '.join(map(str, peer.networks))} cover "
+                                 f"part of the pod network ({', '.join(map(str, pod_networks))}); pod IPs are not "
+                                 "in manifests, so pods are treated as outside them")
+            elif peer.kind in ("nodes", "domainNames"):
+                notes.append(f"{where} {field_name}[{i}]: {peer.kind} peers are not modelled (node addresses and DNS "
+                             "answers are not in manifests); it matches no pod and no external address here")
+            else:
+                if r.action != ACCEPT:
+                    every = True
+                notes.append(f"{where} {field_name}[{i}]: a peer with no field this engine knows; failed closed as "
+                             f"the API asks ({'matches nothing' if r.action == ACCEPT else 'matches everything'})")
+            peers.append(CompiledClusterPeer(i, peer, classes))
+        union = compiler.all if every else 0
+        for p in peers:
+            union |= p.classes
+        return CompiledClusterRule(direction, index, r, tuple(peers), union, every,
+                                   any(p.kind == "networks" for p in r.peers))
+
+    return CompiledClusterPolicy(
+        policy, subjects,
+        tuple(rule(r, "ingress", i) for i, r in enumerate(policy.ingress)),
+        tuple(rule(r, "egress", i) for i, r in enumerate(policy.egress)),
+    )

@@ -10,6 +10,17 @@ they share a *class*; every bitset is over classes (then external addresses, app
   to every target; grouped by identical target bitsets;
 * allowed[src] = egress[src] & (admitted[src] | destinations not isolated for ingress).
 
+Cluster policies (AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy) add tiers around
+NetworkPolicy, per direction, exactly as the API orders them: the Admin tier's rules in priority then rule order
+(the first match decides: Accept and Deny are final, Pass skips the rest of the tier), then NetworkPolicy for an
+endpoint isolated in that direction (it always decides for the pods it selects), then the Baseline tier, then the
+default (allow). Egress is judged at the source, ingress at the destination, and a connection needs both. For one
+(port, protocol), per tier, classes selected by the same policies form a group whose row of Accept/Deny/Pass
+bitsets is computed once; the ingress rows (over sources) are transposed by the same grouping, sparse side first:
+
+  egress[src]  = A_eg | ~D_eg & (np_egress[src] if src is NP-isolated for egress else ~BaselineDeny_eg)
+  ingress[src] = A_in | ~D_in & (np_admitted[src] | not-NP-isolated & ~BaselineDeny_in)   (over destinations)
+
 A workload's traffic to itself is not part of the matrix or of `flows`. External endpoints (`ip:<addr>`) are not
 pods: nothing isolates them, and they only ever match ipBlock peers (pod-to-pod never matches an ipBlock, since
 pod IPs are not in manifests).
@@ -21,10 +32,18 @@ import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
-from .compile import CompiledPolicy, CompiledRule, Compiler
-from .ipblocks import Address, endpoint_name, parse_address
+from .clusterpolicy import ACCEPT, ADMIN, BASELINE, DEFAULT_POD_NETWORKS, DENY
+from .compile import (
+    CompiledClusterPolicy,
+    CompiledClusterRule,
+    CompiledPolicy,
+    CompiledRule,
+    Compiler,
+    compile_cluster_policy,
+)
+from .ipblocks import Address, Network, endpoint_name, parse_address
 from .manifests import gc_paused
 from .model import Cluster, Workload
 from .ports import (
@@ -38,7 +57,18 @@ from .ports import (
     port_match_bits,
 )
 from .selectors import LabelIndex
-from .verdict import Miss, RuleRef, Side, Verdict
+from .verdict import ClusterRuleRef, Miss, RuleRef, Side, Verdict
+
+
+def _rule_ports(rule: CompiledClusterRule) -> PortSet:
+    """Every port a cluster rule can match anywhere (a named port: every port of its protocol)."""
+    if rule.ports is None:
+        return PortSet.all()
+    out = PortSet()
+    for spec in rule.ports:
+        rng = spec.numeric_range() or (MIN_PORT, MAX_PORT)
+        out = out | PortSet({spec.protocol: (rng,)})
+    return out
 
 
 class UnknownEndpoint(ValueError):
@@ -168,8 +198,51 @@ class MatrixView(Mapping):
         return total
 
 
+@dataclass(frozen=True)
+class TierGroup:
+    """Classes selected by the same cluster policies of one tier and direction: they share one decision row."""
+
+    members: int  # bitset of classes
+    rules: tuple[CompiledClusterRule, ...]  # the rules of those policies, in evaluation order
+    representative: int  # a member class (ingress: named ports resolve on it; members share them)
+
+
+def _transpose(rows: Iterable[tuple[int, int]], n: int) -> list[int]:
+    """`rows` are (members, row) with disjoint members: out[s] = union of the members whose row holds s.
+
+    Rows denser than half are transposed through their complement, so "deny everyone but a few" costs a few."""
+    by_row: dict[int, int] = {}
+    for members, row in rows:
+        if row:
+            by_row[row] = by_row.get(row, 0) | members
+    out = [0] * n
+    if not by_row:
+        return out
+    everyone = (1 << n) - 1
+    dense = 0
+    holes: dict[int, int] = {}
+    for row, members in by_row.items():
+        if row.bit_count() * 2 <= n:
+            for s in iter_bits(row):
+                out[s] |= members
+        else:
+            dense |= members
+            for s in iter_bits(everyone & ~row):
+                holes[s] = holes.get(s, 0) | members
+    if dense:
+        for s in range(n):
+            out[s] |= dense & ~holes.get(s, 0)
+    return out
+
+
 class Engine:
-    def __init__(self, cluster: Cluster):
+    """Verdicts, matrices and flows over one cluster's manifests.
+
+    `pod_networks`: where pod IPs live, for cluster-policy `networks` peers (which match pod traffic too); by
+    default all of IPv4, so only a peer covering 0.0.0.0/0 is certain to match every pod."""
+
+    def __init__(self, cluster: Cluster, pod_networks: Iterable[Network] | None = None):
+        self.pod_networks: tuple[Network, ...] = tuple(pod_networks) if pod_networks else DEFAULT_POD_NETWORKS
         with gc_paused():
             self._build(cluster)
 
@@ -217,6 +290,89 @@ class Engine:
             self._by_ns.setdefault(cp.policy.namespace, []).append(cp)
         self._ingress = [cp for cp in self.policies if cp.policy.affects_ingress and cp.targets]
         self._egress = [cp for cp in self.policies if cp.policy.affects_egress and cp.targets]
+
+        # What the engine reads but cannot model, and orderings the API leaves undefined: one sentence each.
+        self.warnings: list[str] = []
+        ordered = sorted(cluster.cluster_policies, key=lambda p: p.order)
+        self.cluster_policies: list[CompiledClusterPolicy] = [
+            compile_cluster_policy(compiler, p, self.pod_networks, self.warnings) for p in ordered]
+        self._tiers: dict[str, list[CompiledClusterPolicy]] = {
+            tier: [cp for cp in self.cluster_policies if cp.policy.tier == tier] for tier in (ADMIN, BASELINE)}
+        self._groups: dict[tuple[str, str], list[TierGroup]] = {
+            (tier, d): self._tier_groups(self._tiers[tier], d) for tier in (ADMIN, BASELINE)
+            for d in ("ingress", "egress")}
+        self.warnings += self._tie_warnings()
+
+    def _tier_groups(self, policies: list[CompiledClusterPolicy], direction: str) -> list[TierGroup]:
+        per_class: dict[int, list[int]] = {}
+        for i, cp in enumerate(policies):
+            if cp.rules(direction):
+                for c in iter_bits(cp.subjects):
+                    per_class.setdefault(c, []).append(i)
+        names_used = {spec.port for cp in policies for r in cp.rules(direction) for spec in r.ports or ()
+                      if spec.is_named}
+        groups: dict[tuple, list[int]] = {}
+        for c, idxs in per_class.items():
+            named: frozenset = frozenset()
+            if direction == "ingress" and names_used:  # ingress named ports resolve on the member itself
+                named = frozenset((k, v) for k, v in self._class_named[c].items() if k[0] in names_used)
+            groups.setdefault((tuple(idxs), named), []).append(c)
+        out = []
+        for (idxs, _), classes in groups.items():
+            members = 0
+            for c in classes:
+                members |= 1 << c
+            rules = tuple(r for i in idxs for r in policies[i].rules(direction))
+            out.append(TierGroup(members, rules, classes[0]))
+        return out
+
+    def _tie_warnings(self) -> list[str]:
+        """Equal-priority policies of one tier that can both match a flow with different actions."""
+        out = []
+        kinds = {tier: {cp.policy.kind for cp in cps} for tier, cps in self._tiers.items()}
+        for tier, ks in kinds.items():
+            if len(ks) > 1:
+                out.append(f"the {tier} tier mixes {', '.join(sorted(ks))}: no cluster serves both API versions, "
+                           "so their relative order is undefined; the engine orders them by priority, then name "
+                           "(a BaselineAdminNetworkPolicy counting as priority 0)")
+        for tier, cps in self._tiers.items():
+            by_priority: dict[int, list[int]] = {}
+            for i, cp in enumerate(cps):
+                by_priority.setdefault(cp.policy.order[0], []).append(i)
+            pairs: set[tuple[int, int]] = set()
+            for idxs in by_priority.values():
+                if len(idxs) < 2:
+                    continue
+                by_class: dict[int, list[int]] = {}  # only policies sharing a selected class can clash
+                for i in idxs:
+                    for c in iter_bits(cps[i].subjects):
+                        by_class.setdefault(c, []).append(i)
+                for shared in by_class.values():
+                    pairs.update((a, b) for k, a in enumerate(shared) for b in shared[k + 1:])
+            for a, b in sorted(pairs):
+                p, q = cps[a], cps[b]
+                clash = self._clash(p, q)
+                if clash:
+                    out.append(f"{p.ref} and {q.ref} have the same priority {p.policy.order[0]} in the {tier} "
+                               f"tier and can both match {clash}; the API leaves their order undefined, the "
+                               f"engine applies {p.ref} first (by name)")
+        return out
+
+    @staticmethod
+    def _clash(p: CompiledClusterPolicy, q: CompiledClusterPolicy) -> str:
+        for direction in ("egress", "ingress"):
+            for r1 in p.rules(direction):
+                for r2 in q.rules(direction):
+                    if r1.action == r2.action:
+                        continue
+                    peers = r1.classes & r2.classes or r1.every_peer or r2.every_peer or any(
+                        a.version == b.version and a.overlaps(b) for a in r1.networks() for b in r2.networks())
+                    if peers and _rule_ports(r1) & _rule_ports(r2):
+                        n1 = f" {r1.rule.name!r}" if r1.rule.name else ""
+                        n2 = f" {r2.rule.name!r}" if r2.rule.name else ""
+                        return (f"{direction} traffic with different actions ({direction} rule {r1.index}{n1} "
+                                f"{r1.action} vs rule {r2.index}{n2} {r2.action})")
+        return ""
 
     # ------------------------------------------------------------------------------------------------ endpoints
 
@@ -309,7 +465,78 @@ class Engine:
             side.admitted_by = side.admitting[0]
         elif selecting:
             side.misses = self._misses(selecting, direction, other, dst, port, proto)
+        if self.cluster_policies:
+            side.admin_policies, side.admin_rule, ties = self._tier_side(ADMIN, direction, judged, other, dst, port,
+                                                                         proto)
+            side.baseline_policies, side.baseline_rule, more = self._tier_side(BASELINE, direction, judged, other,
+                                                                               dst, port, proto)
+            side.ties = ties + more
         return side
+
+    @staticmethod
+    def _cluster_peer_match(rule: CompiledClusterRule, other: Endpoint) -> int | None:
+        """Index of the first peer matching `other`, -1 when the rule failed closed (every peer), None if none."""
+        if rule.every_peer:
+            return -1
+        if other.workload is None:
+            for p in rule.peers:
+                if p.peer.admits_address(other.address):  # type: ignore[arg-type]
+                    return p.index
+            return None
+        if not rule.classes >> other.cls & 1:
+            return None
+        for p in rule.peers:
+            if p.classes >> other.cls & 1:
+                return p.index
+        return None
+
+    def _tier_side(self, tier: str, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint, port: int,
+                   proto: str) -> tuple[list[str], ClusterRuleRef | None, list[str]]:
+        """The tier's policies selecting `judged`, its first rule matching the flow, and equal-priority clashes."""
+        named = self._named(dst)
+        selecting: list[str] = []
+        first: ClusterRuleRef | None = None
+        first_order: int | None = None
+        ties: list[str] = []
+        for cp in self._tiers[tier]:
+            rules = cp.rules(direction)
+            if not rules or not cp.subjects >> judged.cls & 1:
+                continue
+            if first is not None and cp.policy.order[0] != first_order:
+                break  # the decision is made and no equal-priority policy is left to disagree with it
+            selecting.append(cp.policy.describe())
+            for rule in rules:
+                peer = self._cluster_peer_match(rule, other)
+                if peer is None:
+                    continue
+                pi = any_port_matches(rule.ports, port, proto, named)
+                if pi is None:
+                    continue
+                ref = ClusterRuleRef(
+                    cp.ref, tier, cp.policy.priority, direction, rule.index, rule.rule.name, rule.action,
+                    None if peer < 0 else peer, None if pi < 0 else rule.rule.port_origin[pi],
+                    "" if peer < 0 else str(rule.peers[peer].peer),
+                    "" if pi < 0 else self._cluster_port_text(rule, pi, port),
+                )
+                if first is None:
+                    first, first_order = ref, cp.policy.order[0]
+                elif ref.action != first.action:
+                    ties.append(f"{first.policy} and {ref.policy} have the same priority {first_order} in the "
+                                f"{tier} tier and disagree on this flow ({first.action} vs {ref.action}); the API "
+                                f"leaves their order undefined, the engine applies {first.policy} (first by name)")
+                break
+        if first is not None:
+            # Policies after the deciding one still select the endpoint; list them for the reader.
+            listed = set(selecting)
+            selecting += [cp.policy.describe() for cp in self._tiers[tier]
+                          if cp.rules(direction) and cp.subjects >> judged.cls & 1
+                          and cp.policy.describe() not in listed]
+        return selecting, first, ties
+
+    @staticmethod
+    def _cluster_port_text(rule: CompiledClusterRule, pi: int, port: int) -> str:
+        text = rule.rule.port_text(pi)
+        return f"{text} (= {port} on the destination)" if rule.ports[pi].is_named else text  # type: ignore[index]
 
     @staticmethod
     def _port_text(spec, port: int) -> str:
@@ -415,10 +642,47 @@ class Engine:
                     out = out | spec.resolve(named)
         return out
 
+    def _tier_ports(self, tier: str, direction: str, judged: Endpoint, other: Endpoint,
+                    dst: Endpoint) -> tuple[PortSet, PortSet]:
+        """(accepted, denied) ports of the tier's decision for this pair; the rest is passed or undecided."""
+        accept, deny, remaining = PortSet(), PortSet(), PortSet.all()
+        named = self._named(dst)
+        for cp in self._tiers[tier]:
+            if not cp.subjects >> judged.cls & 1:
+                continue
+            for rule in cp.rules(direction):
+                if self._cluster_peer_match(rule, other) is None:
+                    continue
+                ports = PortSet.all()
+                if rule.ports is not None:
+                    ports = PortSet()
+                    for spec in rule.ports:
+                        ports = ports | spec.resolve(named)
+                m = ports & remaining
+                if not m:
+                    continue
+                remaining = remaining - m
+                if rule.action == ACCEPT:
+                    accept = accept | m
+                elif rule.action == DENY:
+                    deny = deny | m
+                if not remaining:
+                    return accept, deny
+        return accept, deny
+
+    def _tiered_side_ports(self, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint) -> PortSet:
+        ports = self._side_ports(direction, judged, other, dst)
+        if judged.workload is None or not self.cluster_policies:
+            return ports
+        accept, deny = self._tier_ports(ADMIN, direction, judged, other, dst)
+        if not self._selecting(judged, direction):
+            ports = PortSet.all() - self._tier_ports(BASELINE, direction, judged, other, dst)[1]
+        return accept | (ports - deny)
+
     def allowed_ports(self, src: str, dst: str) -> PortSet:
         """Every (protocol, port) on which src may open a connection to dst."""
         s, d = self.resolve(src), self.resolve(dst)
-        return self._side_ports("egress", s, d, d) & self._side_ports("ingress", d, s, d)
+        return self._tiered_side_ports("egress", s, d, d) & self._tiered_side_ports("ingress", d, s, d)
 
     # ------------------------------------------------------------------------------------------------ matrices
 
@@ -468,7 +732,72 @@ class Engine:
         for targets, dsts in by_targets.items():
             for s in iter_bits(targets):
                 egress[s] |= dsts
-        return [egress[s] & (admitted[s] | open_in) for s in range(N)]
+        if not self.cluster_policies:
+            return [egress[s] & (admitted[s] | open_in) for s in range(N)]
+
+        def tier(t: str, direction: str) -> list[tuple[int, int, int]]:
+            return self._tier_rows(self._groups[(t, direction)], direction, port, proto, everyone, named_bits,
+                                   cluster_peers)
+
+        def cluster_peers(rule: CompiledClusterRule) -> int:
+            if rule.every_peer:
+                return everyone
+            if not ext or not rule.has_networks:
+                return rule.classes
+            bits = ext_cache.get(id(rule))
+            if bits is None:
+                bits = ext_cache[id(rule)] = rule.classes | rule.external_bits(ext, C)
+            return bits
+
+        isolated_eg = 0
+        for targets in by_targets:
+            isolated_eg |= targets
+        accept_eg, deny_eg, base_deny_eg = [0] * N, [0] * N, [0] * N
+        for members, acc, deny in tier(ADMIN, "egress"):
+            for s in iter_bits(members):
+                accept_eg[s], deny_eg[s] = acc, deny
+        for members, _, deny in tier(BASELINE, "egress"):
+            for s in iter_bits(members):
+                base_deny_eg[s] = deny
+        admin_in = tier(ADMIN, "ingress")
+        accept_in = _transpose(((m, a) for m, a, _ in admin_in), N)
+        deny_in = _transpose(((m, d) for m, _, d in admin_in), N)
+        base_deny_in = _transpose(((m, d) for m, _, d in tier(BASELINE, "ingress")), N)
+        rows = []
+        for s in range(N):
+            below = egress[s] if isolated_eg >> s & 1 else everyone & ~base_deny_eg[s]
+            out = accept_eg[s] | (below & ~deny_eg[s])
+            below = admitted[s] | (open_in & ~base_deny_in[s])
+            rows.append(out & (accept_in[s] | (below & ~deny_in[s])))
+        return rows
+
+    def _tier_rows(self, groups: list[TierGroup], direction: str, port: int, proto: str, everyone: int,
+                   named_bits: Mapping[str, int],
+                   peers: Callable[[CompiledClusterRule], int]) -> list[tuple[int, int, int]]:
+        """Per group: (members, accepted, denied) bitsets over peers (egress: destinations, ingress: sources)."""
+        out = []
+        for g in groups:
+            decided = accept = deny = 0
+            named = self._class_named[g.representative]
+            for rule in g.rules:
+                if direction == "egress":
+                    m = peers(rule) & port_match_bits(rule.ports, port, proto, everyone, named_bits)
+                elif any_port_matches(rule.ports, port, proto, named) is not None:
+                    m = peers(rule)
+                else:
+                    continue
+                m &= ~decided
+                if not m:
+                    continue
+                decided |= m
+                if rule.action == ACCEPT:
+                    accept |= m
+                elif rule.action == DENY:
+                    deny |= m
+                if decided == everyone:
+                    break
+            out.append((g.members, accept, deny))
+        return out
 
     def _positions(self, ext: Sequence[Address]) -> tuple[list[str], dict[str, int]]:
         names = self.workloads + [endpoint_name(a) for a in ext]
@@ -490,15 +819,16 @@ class Engine:
     def _intervals(self) -> list[tuple[str, int, int]]:
         """Port ranges within which every rule's answer is constant: the matrix is computed once per range."""
         cuts: dict[str, set[int]] = {p: {MIN_PORT, MAX_PORT + 1} for p in PROTOCOLS}
-        for cp in self.policies:
-            for rule in cp.ingress + cp.egress:
-                for spec in rule.ports or ():
-                    rng = spec.numeric_range()
-                    if rng is not None:
-                        cuts[spec.protocol].update((rng[0], rng[1] + 1))
-                    else:
-                        for n in self._named_index.get((spec.port, spec.protocol), {}):  # type: ignore[arg-type]
-                            cuts[spec.protocol].update((n, n + 1))
+        specs = [spec for cp in self.policies for rule in cp.ingress + cp.egress for spec in rule.ports or ()]
+        specs += [spec for ccp in self.cluster_policies for crule in ccp.ingress + ccp.egress
+                  for spec in crule.ports or ()]
+        for spec in specs:
+            rng = spec.numeric_range()
+            if rng is not None:
+                cuts[spec.protocol].update((rng[0], rng[1] + 1))
+            else:
+                for n in self._named_index.get((spec.port, spec.protocol), {}):  # type: ignore[arg-type]
+                    cuts[spec.protocol].update((n, n + 1))
         out = []
         for proto in PROTOCOLS:
             points = sorted(cuts[proto])
@@ -561,10 +891,21 @@ class Engine:
     def ip_block_flows(self) -> dict[tuple[str, str], PortSet]:
         """Edges between workloads and the ipBlocks that policies name, keyed "cidr:<block>" on the outside end.
 
-        An external source is never egress-isolated and an external destination never ingress-isolated, so a
-        rule admitting a block is exactly "some address of the block (outside its excepts) may connect".
+        An external source is never egress-isolated and an external destination never ingress-isolated, so without
+        cluster policies a rule admitting a block is exactly "some address of the block (outside its excepts) may
+        connect". Cluster policies can deny what a NetworkPolicy admits (and their Accept rules name `networks`
+        too): then an edge keeps the ports on which some address of the block really may connect, found on one
+        representative address per region that all the named CIDRs treat alike.
         """
-        out: dict[tuple[str, str], PortSet] = {}
+        # (node, class, direction) -> ports the naming rules admit; node -> its membership test
+        named_edges: dict[tuple[str, int, str], PortSet] = {}
+        blocks: dict[str, Callable[[Address], bool]] = {}
+
+        def add(node: str, c: int, direction: str, ports: PortSet) -> None:
+            if ports:
+                key = (node, c, direction)
+                named_edges[key] = named_edges[key] | ports if key in named_edges else ports
+
         for cp in self.policies:
             for rule in cp.ingress + cp.egress:
                 for peer in rule.peers or ():
@@ -572,16 +913,90 @@ class Engine:
                     if block is None:
                         continue
                     node = f"cidr:{block}"
+                    blocks[node] = block.contains
                     for c in iter_bits(cp.targets):
                         # Named ports resolve on the destination: the target for ingress, nothing outside.
                         named = self._class_named[c] if rule.direction == "ingress" else None
                         ports = PortSet.all() if rule.ports is None else PortSet()
                         for spec in rule.ports or ():
                             ports = ports | spec.resolve(named)
-                        if not ports:
-                            continue
-                        for i in self._class_members[c]:
-                            w = self.workloads[i]
-                            key = (node, w) if rule.direction == "ingress" else (w, node)
-                            out[key] = out[key] | ports if key in out else ports
+                        add(node, c, rule.direction, ports)
+        if self.cluster_policies:
+            for ccp in self.cluster_policies:
+                for crule in ccp.egress:
+                    if crule.action != ACCEPT:
+                        continue
+                    ports = PortSet.all() if crule.ports is None else PortSet()
+                    for spec in crule.ports or ():
+                        ports = ports | spec.resolve(None)
+                    for net in crule.networks():
+                        node = f"cidr:{net}"
+                        blocks[node] = lambda a, n=net: a.version == n.version and a in n  # type: ignore[misc]
+                        for c in iter_bits(ccp.subjects):
+                            add(node, c, "egress", ports)
+            named_edges = self._really_allowed(named_edges, blocks)
+        out: dict[tuple[str, str], PortSet] = {}
+        for (node, c, direction), ports in named_edges.items():
+            for i in self._class_members[c]:
+                w = self.workloads[i]
+                key = (node, w) if direction == "ingress" else (w, node)
+                out[key] = out[key] | ports if key in out else ports
         return out
+
+    def _really_allowed(self, edges: dict[tuple[str, int, str], PortSet],
+                        blocks: Mapping[str, Callable[[Address], bool]]) -> dict[tuple[str, int, str], PortSet]:
+        nets: set[Network] = set()
+        for cp in self.policies:
+            for rule in cp.ingress + cp.egress:
+                for peer in rule.peers or ():
+                    if peer.peer.ip_block is not None:
+                        nets.add(peer.peer.ip_block.cidr)
+                        nets.update(peer.peer.ip_block.excepts)
+        for ccp in self.cluster_policies:
+            for crule in ccp.egress:
+                nets.update(crule.networks())
+        reps = _representatives(nets)
+        cache: dict[tuple[Address, int, str], PortSet] = {}
+        out = {}
+        for (node, c, direction), ports in edges.items():
+            pod = Endpoint(self.workloads[self._class_members[c][0]], self._ws[self._class_members[c][0]], c)
+            actual = PortSet()
+            for addr in reps:
+                if not blocks[node](addr):
+                    continue
+                key = (addr, c, direction)
+                got = cache.get(key)
+                if got is None:
+                    ext = Endpoint(endpoint_name(addr), address=addr)
+                    s, d = (ext, pod) if direction == "ingress" else (pod, ext)
+                    got = cache[key] = (self._tiered_side_ports("egress", s, d, d)
+                                        & self._tiered_side_ports("ingress", d, s, d))
+                actual = actual | got
+            if ports & actual:
+                out[(node, c, direction)] = ports & actual
+        return out
+
+
+def _representatives(nets: Iterable[Network]) -> list[Address]:
+    """One address per region of the address space that every network in `nets` treats alike (inside or out).
+
+    Networks nest or are disjoint, so the regions inside `n` are `n` minus the networks strictly inside it."""
+    pool = set(nets)
+    out: list[Address] = []
+    for n in sorted(pool, key=lambda x: (x.version, x)):
+        remaining = [n]
+        for m in pool:
+            if m == n or m.version != n.version or not m.subnet_of(n):  # type: ignore[arg-type]
+                continue
+            nxt: list[Network] = []
+            for r in remaining:
+                if r.subnet_of(m):  # type: ignore[arg-type]
+                    continue
+                if m.subnet_of(r):  # type: ignore[arg-type]
+                    nxt.extend(r.address_exclude(m))  # type: ignore[arg-type]
+                else:
+                    nxt.append(r)
+            remaining = nxt
+        if remaining:
+            out.append(remaining[0].network_address)
+    return out

@@ -24,6 +24,8 @@ import yaml
 from kube import names
 
 from . import fastyaml
+from .clusterpolicy import API_VERSIONS as CLUSTER_POLICY_KINDS
+from .clusterpolicy import is_cluster_policy, parse_cluster_policy
 from .ipblocks import parse_ip_block
 from .model import NAME_LABEL, Cluster, Namespace, Peer, Policy, Resource, Rule, Workload
 from .ports import ContainerPort, is_port_name, parse_port_number, parse_port_spec, parse_protocol
@@ -315,6 +317,7 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
     declared_ns: dict[str, Namespace] = {}
     candidates: list[tuple[str, str, str, dict, dict, str]] = []  # kind, ns, name, meta, obj, loc
     policies_raw: list[tuple[str, str, dict, str]] = []
+    cluster_raw: dict[tuple[str, str], tuple[dict, str]] = {}  # (kind, name) -> object; the last one wins
 
     for loc, obj in _flatten(docs, problems):
         kind = obj.get("kind")
@@ -335,8 +338,11 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
             candidates.append((kind, ns or "default", name, meta, obj, loc))
         elif kind == "NetworkPolicy" and api == "networking.k8s.io/v1":
             policies_raw.append((ns or "default", name, obj, loc))
+        elif is_cluster_policy(kind, api):  # cluster-scoped: a metadata.namespace is ignored, as the API does
+            cluster_raw[(kind, name)] = (obj, loc)
         else:
-            skipped[kind if kind != "NetworkPolicy" else f"NetworkPolicy ({api})"] += 1
+            versioned = kind == "NetworkPolicy" or kind in CLUSTER_POLICY_KINDS
+            skipped[f"{kind} ({api})" if versioned else kind] += 1
 
     # The same object given twice (a file passed twice, a render next to an export) is one object; the last
     # occurrence wins, as with `kubectl apply`.
@@ -388,6 +394,12 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
         if p is not None:
             policies.append(p)
 
+    cluster_policies = []
+    for (kind, name), (obj, loc) in cluster_raw.items():
+        cp = parse_cluster_policy(obj, kind, name, loc, problems)
+        if cp is not None:
+            cluster_policies.append(cp)
+
     if problems:
         raise ManifestError(problems)
 
@@ -398,6 +410,7 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
     cluster.namespaces = namespaces
     cluster.workloads = workloads
     cluster.policies = policies
+    cluster.cluster_policies = cluster_policies
     cluster.skipped = skipped
     return cluster
 

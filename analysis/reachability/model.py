@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clusterpolicy import ClusterPolicy
 from .ipblocks import IPBlock
 from .ports import ContainerPort, PortSpec
 from .selectors import Selector
@@ -109,6 +110,8 @@ class Cluster:
     namespaces: dict[str, Namespace] = field(default_factory=dict)
     workloads: list[Workload] = field(default_factory=list)
     policies: list[Policy] = field(default_factory=list)
+    # AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy: cluster-scoped, evaluated in tiers
+    cluster_policies: list[ClusterPolicy] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)  # kind -> count of objects not modelled
     folded: int = 0  # objects folded into a present owner (pods into their Deployment, ...)

@@ -28,6 +28,36 @@ class RuleRef:
 
 
 @dataclass(frozen=True)
+class ClusterRuleRef:
+    """The first rule of a cluster-policy tier (Admin or Baseline) that matches a flow, and what it does."""
+
+    policy: str  # "<Kind>/<name>"
+    tier: str  # "Admin" | "Baseline"
+    priority: int | None  # None: BaselineAdminNetworkPolicy (no priority)
+    direction: str  # "ingress" | "egress"
+    rule: int
+    name: str  # the rule's `name`, "" when it has none
+    action: str  # "Accept" | "Deny" | "Pass"
+    peer: int | None  # None: the rule failed closed (a peer it cannot read matches everything)
+    port: int | None  # index in the rule's protocols/ports; None when it has none (every port)
+    peer_text: str = ""
+    port_text: str = ""
+
+    @property
+    def final(self) -> bool:
+        return self.action != "Pass"
+
+    def __str__(self) -> str:
+        field_name = "from" if self.direction == "ingress" else "to"
+        prio = f", priority {self.priority}" if self.priority is not None else ""
+        named = f" {self.name!r}" if self.name else ""
+        peer = f"{field_name}[{self.peer}] {self.peer_text}" if self.peer is not None else "every peer (failed closed)"
+        port = f"port[{self.port}] {self.port_text}" if self.port is not None else "any port"
+        return (f"{self.policy} ({self.tier} tier{prio}) {self.direction} rule {self.rule}{named}: "
+                f"{self.action} {peer}; {port}")
+
+
+@dataclass(frozen=True)
 class Miss:
     """A rule of a selecting policy that does not admit the flow, with the reasons it fails (fewest first)."""
 
@@ -54,10 +84,36 @@ class Side:
     admitting: list[RuleRef] = field(default_factory=list)  # every admitting rule (union of policies)
     misses: list[Miss] = field(default_factory=list)  # when denied: closest misses first
     external: bool = False  # the endpoint is an external address: NetworkPolicy does not govern it
+    # Cluster-policy tiers (AdminNetworkPolicy/BaselineAdminNetworkPolicy/ClusterNetworkPolicy), in the API's order:
+    # the Admin tier decides first (Accept/Deny are final, Pass hands over), then NetworkPolicy for an isolated
+    # endpoint, then the Baseline tier, then the default (allow).
+    admin_policies: list[str] = field(default_factory=list)  # Admin-tier policies selecting the endpoint, in order
+    admin_rule: ClusterRuleRef | None = None  # first matching Admin-tier rule
+    baseline_policies: list[str] = field(default_factory=list)
+    baseline_rule: ClusterRuleRef | None = None  # first matching Baseline-tier rule
+    ties: list[str] = field(default_factory=list)  # equal-priority policies that disagree about this flow
+
+    @property
+    def decided_by(self) -> str:
+        """Which tier decides this side: "admin", "networkpolicy", "baseline" or "default"."""
+        if self.admin_rule is not None and self.admin_rule.final:
+            return "admin"
+        if self.isolated:
+            return "networkpolicy"
+        if self.baseline_rule is not None and self.baseline_rule.final:
+            return "baseline"
+        return "default"
 
     @property
     def allowed(self) -> bool:
-        return not self.isolated or self.admitted_by is not None
+        tier = self.decided_by
+        if tier == "admin":
+            return self.admin_rule.action == "Accept"  # type: ignore[union-attr]
+        if tier == "networkpolicy":
+            return self.admitted_by is not None
+        if tier == "baseline":
+            return self.baseline_rule.action == "Accept"  # type: ignore[union-attr]
+        return True
 
 
 @dataclass
@@ -76,6 +132,6 @@ class Verdict:
     @property
     def closest_miss(self) -> Miss | None:
         for side in (self.egress, self.ingress):
-            if not side.allowed and side.misses:
+            if not side.allowed and side.decided_by == "networkpolicy" and side.misses:
                 return side.misses[0]
         return None

@@ -46,7 +46,12 @@ def load_or_report(paths: list[str]) -> Cluster | None:
 def engine_or_report(paths: list[str]) -> Engine | None:
     """An engine over the manifests at `paths`, or None after reporting why they cannot be read (exit 2)."""
     cluster = load_or_report(paths)
-    return Engine(cluster) if cluster is not None else None
+    if cluster is None:
+        return None
+    engine = Engine(cluster)
+    for warning in engine.warnings:  # cluster-policy peers it cannot model, equal priorities that disagree
+        print(f"warning: {warning}", file=sys.stderr)
+    return engine
 
 
 def note_skipped(cluster: Cluster) -> None:
