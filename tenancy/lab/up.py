@@ -164,10 +164,8 @@ def _start(lab: LabState, bins: dict[str, Path], timeout: float) -> None:
         "--kubeconfig", kubeconfig, "--authentication-kubeconfig", kubeconfig,
         "--authorization-kubeconfig", kubeconfig,
         "--leader-elect=false", "--bind-address", "127.0.0.1", "--secure-port", "10257",
-        "--controllers", "*,-nodelifecycle,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
-        "--service-account-private-key-file", str(pki_dir / "sa.key"),
+        "--controllers", "*,-node-lifecycle-controller,-node-ipam-controller",
         "--root-ca-file", str(pki_dir / "ca.crt"),
-        "--use-service-account-credentials=false",
         "--concurrent-deployment-syncs", "10", "--concurrent-replicaset-syncs", "10",
         "--concurrent-statefulset-syncs", "10",
     ], lambda: _http_ok(lab.node_netns, "127.0.0.1", 10257, "/healthz", _insecure_tls()))
