@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +10,7 @@ import yaml
 
 from stackconfig import ConfigError, ParsedConfig, parse_config, read_stack_file
 from stackconfig.load import NAMESPACE, stack_path
+from tenancy.outdir import replace_directory
 from tenancy.recording import REDACTED, Recording, config_for_pulumi, record
 
 CLUSTER_FILE = "_cluster.yaml"
@@ -107,23 +105,16 @@ def to_yaml(docs: list[dict]) -> str:
 
 
 def write_atomically(files: dict[str, list[dict]], out_dir: Path, header: str) -> None:
-    """Write into a sibling temp dir, then swap it in: readers see the old render or the new one, never half."""
-    out_dir = out_dir.resolve()
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    """Write the files into a staging directory, then swap it in as `out_dir` (see `tenancy.outdir`): readers see
+    the old render or the new one, never half, and nothing but a previous render is ever replaced.
+
+    Raises OutputRefused or OutputFailed (one line each) with `out_dir` untouched."""
+
+    def write(staging: Path) -> None:
         for name, docs in files.items():
             (staging / name).write_text(header + to_yaml(docs), encoding="utf-8")
-        if out_dir.exists():
-            retired = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", dir=out_dir.parent))
-            os.rename(out_dir, retired / out_dir.name)
-            os.rename(staging, out_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    replace_directory(out_dir, write)
 
 
 def summary(files: dict[str, list[dict]]) -> list[tuple[str, str, int]]:

@@ -3,23 +3,35 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from stackconfig import ConfigError
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
+from tenancy.outdir import OutputFailed, OutputRefused, replaceable
 from tenancy.render import render_stack, stack_path, summary, write_atomically
+
+
+# The render could not be written (I/O): distinct from 2, which means the input (config, --out) is wrong.
+EXIT_CANNOT_WRITE = 3
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "render", help="render a stack's resources to YAML without Pulumi CLI or cluster",
         description="Run the Pulumi program for Pulumi.STACK.yaml under mocks and write one YAML file per "
-                    "namespace plus _cluster.yaml (cluster-scoped objects, apply it first).")
+                    "namespace plus _cluster.yaml (cluster-scoped objects, apply it first). Exit 0 written, 2 bad "
+                    "config or an --out that is not a render, 3 the render could not be written (read-only, disk "
+                    "full, permissions); in every failure the output directory is left as it was.")
     parser.add_argument("--stack", required=True, help="stack name: reads Pulumi.STACK.yaml")
-    parser.add_argument("--out", type=Path, help="output directory (default: build/STACK)")
+    parser.add_argument("--out", type=Path,
+                        help="output directory (default: build/STACK); replaced as a whole, so it must be absent, "
+                             "empty or an earlier render (marked by a .tenancy-render file): anything else is "
+                             "refused")
     parser.add_argument("--config-dir", type=Path,
                         help="directory holding Pulumi.STACK.yaml (default: the Pulumi project around the "
                              "current directory)")
@@ -29,6 +41,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     out = args.out or Path("build") / args.stack
     err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        replaceable(Path(os.path.abspath(out)))  # before the render: refuse in a second, not after a minute
+    except (OutputRefused, OutputFailed) as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
+        return EXIT_BAD_INPUT if isinstance(exc, OutputRefused) else EXIT_CANNOT_WRITE
     try:
         rendered = render_stack(args.stack, args.config_dir)
     except ConfigError as exc:
@@ -41,7 +58,11 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"[yellow]warning:[/] {warning}", markup=True)
     files = rendered.by_file()
     header = f"# Rendered by `python -m tenancy render --stack {args.stack}` - do not edit; change Pulumi.{args.stack}.yaml.\n"
-    write_atomically(files, out, header)
+    try:
+        write_atomically(files, out, header)
+    except (OutputRefused, OutputFailed) as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True)
+        return EXIT_BAD_INPUT if isinstance(exc, OutputRefused) else EXIT_CANNOT_WRITE
     table = Table(title=f"stack {args.stack}: {sum(len(d) for d in files.values())} objects -> {out}/")
     table.add_column("file")
     table.add_column("kinds")
