@@ -30,8 +30,11 @@ FILES = {"_cluster.yaml": [{"apiVersion": "v1", "kind": "Namespace", "metadata":
 @pytest.fixture
 def fake_render(monkeypatch):
     """The render command with the program stubbed out: these tests are about the writer, not the program."""
+    import tenancy.render
+
     stub = SimpleNamespace(parsed=SimpleNamespace(warnings=[]), by_file=lambda: FILES)
-    monkeypatch.setattr(render_command, "render_stack", lambda stack, config_dir=None: stub)
+    monkeypatch.setattr(tenancy.render, "render_stack", lambda *args, **kwargs: stub)
+    monkeypatch.setattr(render_command, "render_stack", lambda *args, **kwargs: stub, raising=False)
 
 
 def _render(out: Path) -> int:
