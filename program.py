@@ -18,7 +18,7 @@ def load_config() -> ParsedConfig:
 
 
 def build(config: StackConfig) -> dict[str, Tenant]:
-    Platform("platform", config.cluster)
+    Platform("platform", config.cluster, config.tenants)
     tenants = {t.name: Tenant(t.name, t, config.cluster) for t in config.tenants}
     for tenant in config.tenants:
         for app in tenant.apps:

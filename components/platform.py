@@ -3,19 +3,21 @@ program only refers to, by namespace and pod labels."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 
 from components.kubernetes import create
 from specs.plan import platform_objects
-from stackconfig.models import Cluster
+from stackconfig.models import Cluster, Tenant
 
 
 class Platform(pulumi.ComponentResource):
-    def __init__(self, name: str, cluster: Cluster, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+    def __init__(self, name: str, cluster: Cluster, tenants: Sequence[Tenant] = (),
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("tenancy:index:Platform", name, None, opts)
-        objects = platform_objects(cluster)
+        # The proxy admits exactly the tenants' backends declared with internet egress.
+        objects = platform_objects(cluster, tenants)
         self.proxy_address: Optional[str] = None
         if objects.namespace:
             namespace = create(objects.namespace, pulumi.ResourceOptions(parent=self, protect=cluster.protect))

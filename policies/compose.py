@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from policies.dns import dns_egress
 from policies.egress_proxy import proxy_ingress, proxy_internet_egress
 from policies.flows import Pods, allow_flow, egress_to, ingress_from
@@ -17,14 +19,19 @@ def namespace_baseline(namespace: str, cluster: Cluster) -> list[dict]:
     return [default_deny(namespace), dns_egress(namespace, cluster.dns.namespace, cluster.dns.pod_labels, cluster.dns.port)]
 
 
-def platform_policies(cluster: Cluster) -> list[dict]:
-    """The egress proxy's namespace: deny by default, accept marked tenant pods, reach only the internet."""
+def internet_egress_backends(tenants: Sequence[Tenant]) -> list[tuple[str, str]]:
+    """(tenant, app) of every backend declared with `internetEgress: true`: the proxy's only clients."""
+    return [(t.name, a.name) for t in tenants for a in t.apps if a.backend.internet_egress]
+
+
+def platform_policies(cluster: Cluster, tenants: Sequence[Tenant] = ()) -> list[dict]:
+    """The egress proxy's namespace: deny by default, accept the declared backends, reach only the internet."""
     proxy = cluster.egress_proxy
     if not proxy.enabled:
         return []
     return [
         *namespace_baseline(proxy.namespace, cluster),
-        proxy_ingress(proxy.namespace, proxy.port),
+        proxy_ingress(proxy.namespace, proxy.port, internet_egress_backends(tenants)),
         proxy_internet_egress(proxy.namespace, proxy.cluster_cidrs, proxy.internet_ports),
     ]
 

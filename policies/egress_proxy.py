@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Sequence
 
-from kube.labels import INTERNET_EGRESS, TENANT, proxy_selector
+from kube.labels import proxy_selector, tier_selector
+from policies.flows import Pods
 from policies.manifest import network_policy, tcp
 
 # Never reachable from the proxy whatever clusterCidrs says: cloud metadata endpoints (169.254.169.254, fd00:ec2::254)
@@ -12,21 +14,19 @@ from policies.manifest import network_policy, tcp
 ALWAYS_EXCLUDED = ("169.254.0.0/16", "fe80::/10", "fc00::/7")
 
 
-def proxy_ingress(namespace: str, port: int) -> dict:
-    """Scenario 4: the proxy accepts only tenant pods marked for internet egress, on its port. Tenants cannot
-    forge the namespace side: only the platform sets `tenancy/tenant` on namespaces."""
+def proxy_ingress(namespace: str, port: int, backends: Sequence[tuple[str, str]]) -> dict:
+    """Scenario 4: the proxy accepts exactly the backends declared with internet egress, on its port: each as its
+    tenant's namespace by `kubernetes.io/metadata.name` (the one namespace label nobody can forge) AND the app's
+    backend pods by part-of + component. Labels anyone can set (a `tenancy/tenant` copied onto another namespace,
+    `tenancy/internet-egress` on any pod) admit nothing. With no such backend the proxy admits no one."""
+    peers = [Pods(tenant, tier_selector(app, "backend")).peer() for tenant, app in sorted(set(backends))]
     return network_policy(
         "egress-proxy-from-tenants", namespace, "egress-proxy-ingress",
         {
             "podSelector": proxy_selector(),
             "policyTypes": ["Ingress"],
-            "ingress": [{
-                "from": [{
-                    "namespaceSelector": {"matchExpressions": [{"key": TENANT, "operator": "Exists"}]},
-                    "podSelector": {"matchLabels": {INTERNET_EGRESS: "true"}},
-                }],
-                "ports": [tcp(port)],
-            }],
+            # An empty `from` would admit everyone: no declared backend means no ingress rule at all.
+            "ingress": [{"from": peers, "ports": [tcp(port)]}] if peers else [],
         },
     )
 

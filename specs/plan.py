@@ -4,6 +4,7 @@ parents, ordering and protection) and pure analyses (property tests, `check --st
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from policies import app_policies, platform_policies, tenant_policies
 from specs import tenant as tenant_specs
@@ -45,12 +46,13 @@ class AppObjects:
                 self.statefulset, *self.services]
 
 
-def platform_objects(cluster: Cluster) -> PlatformObjects:
+def platform_objects(cluster: Cluster, tenants: Sequence[Tenant] = ()) -> PlatformObjects:
+    """The proxy and its policies; `tenants` decide which backends it admits (none without them)."""
     if not cluster.egress_proxy.enabled:
         return PlatformObjects(None)
     return PlatformObjects(
         namespace=workloads.proxy_namespace(cluster),
-        policies=platform_policies(cluster),
+        policies=platform_policies(cluster, tenants),
         workloads=[workloads.proxy_deployment(cluster)],
         services=[workloads.proxy_service(cluster)],
     )
@@ -77,7 +79,7 @@ def app_objects(tenant: Tenant, app: App, cluster: Cluster) -> AppObjects:
 
 def stack_objects(config: StackConfig) -> list[dict]:
     """Every Kubernetes object the program creates for `config`, without Pulumi."""
-    objects = platform_objects(config.cluster).all()
+    objects = platform_objects(config.cluster, config.tenants).all()
     for tenant in config.tenants:
         objects += tenant_objects(tenant, config.cluster).all()
     for tenant in config.tenants:

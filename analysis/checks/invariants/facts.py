@@ -132,7 +132,10 @@ class Facts:
     def tenants(self) -> frozenset[str]:
         if self.config is not None:
             return frozenset(t.name for t in self.config.tenants)
-        return frozenset(n.name for n in self.analysed.namespaces.values() if n.declared and TENANT in n.labels)
+        # The program labels a tenant's namespace `tenancy/tenant: <its own name>`; a namespace carrying another
+        # tenant's name copied that label and is no tenant.
+        return frozenset(n.name for n in self.analysed.namespaces.values()
+                         if n.declared and n.labels.get(TENANT) == n.name)
 
     @cached_property
     def apps(self) -> dict[tuple[str, str], App]:
@@ -223,7 +226,7 @@ class Facts:
 
     def internet_egress(self, w: Workload) -> bool:
         if self.config is None:
-            return w.labels.get(INTERNET_EGRESS) == "true"
+            return w.namespace in self.tenants and w.labels.get(INTERNET_EGRESS) == "true"
         t = self.tier(w)
         return t is not None and t.tier == "backend" and self.apps[(t.tenant, t.app)].backend.internet_egress
 

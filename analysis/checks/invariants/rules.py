@@ -34,7 +34,8 @@ RULES: dict[str, str] = {
                         "the metrics port",
     "monitoring-metrics-only": "monitoring reaches the program's pods on their metrics port and no other",
     "egress-via-proxy": "no tenant pod reaches an external address; only backends declared for internet egress "
-                        "reach the egress proxy, and only on its port",
+                        "reach the egress proxy, and only on its port (every source counts: any namespace, "
+                        "any address)",
     "proxy-private-ranges": "the egress proxy reaches no cluster workload but DNS, and no cluster, private or "
                             "link-local address",
     "frontend-external-ingress": "external addresses reach only frontends, only from their declared "
@@ -130,21 +131,26 @@ def monitoring_metrics_only(f: Facts) -> Iterator[Violation]:
 def egress_via_proxy(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         src = f.workload(s)
-        if src is None or src.namespace not in f.tenants:
-            continue
-        if d.startswith("ip:"):
+        if src is not None and src.namespace in f.tenants and d.startswith("ip:"):
             yield Violation("egress-via-proxy", _flow(s, d),
                             f"allowed on {ports}; tenant pods reach external addresses only through the egress proxy")
             continue
         dst = f.workload(d)
-        if dst is None or not f.is_proxy(dst):
+        if dst is None or not f.is_proxy(dst) or (src is not None and f.is_proxy(src)):
             continue
-        allowed = tcp(f.proxy_port) if f.internet_egress(src) else NOTHING
+        # Every source counts, not only tenant pods: a namespace copying a tenant's labels, a platform pod, an
+        # external address or a witness of what a selector could match reaching the proxy is a hole.
+        allowed = tcp(f.proxy_port) if src is not None and f.internet_egress(src) else NOTHING
         excess = ports - allowed
         if not excess:
             continue
         if allowed:
             why = f"allowed on {excess}; the proxy is reached on its port {allowed} only"
+        elif src is None:
+            why = f"allowed on {excess}; the proxy accepts only declared backends, not addresses outside the cluster"
+        elif src.namespace not in f.tenants:
+            why = (f"allowed on {excess}, but {src.namespace} is not a tenant namespace; the proxy accepts only "
+                   "declared backends")
         elif f.config is not None:
             why = f"allowed on {excess}, but {s} is not a backend declared with internetEgress: true"
         else:
