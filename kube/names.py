@@ -95,3 +95,16 @@ def label_value(value: str) -> str | None:
     if len(value) > LABEL_MAX:
         return f"must be at most {LABEL_MAX} characters (is {len(value)})"
     return None if _QUALIFIED_PART.match(value) else f"must be empty or use only {_PART_TEXT}"
+
+
+INT32_MAX = 2**31 - 1
+
+
+def env_var_name(value: str) -> str | None:
+    """An environment variable name (the API server's relaxed rule, default since 1.32: any printable ASCII but
+    '='; the stricter C-identifier rule of older versions is a subset)."""
+    if not value:
+        return "must not be empty"
+    if "=" in value or not all(" " <= c <= "~" for c in value):
+        return "must be printable ASCII without '='"
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 from typing import Iterator
 
 from stackconfig import cni
@@ -69,7 +70,31 @@ def _cluster_cidr_problems(config: StackConfig) -> Iterator[str]:
     # The proxy may reach everything outside these ranges: with none listed it could reach every pod (scenario 4).
     if proxy.enabled and not proxy.cluster_cidrs:
         yield f"{path}: must list the cluster's pod, service and private ranges; with none the proxy could reach every pod"
+    for i, cidr in enumerate(proxy.cluster_cidrs):
+        network = ipaddress.ip_network(cidr)
+        if network.prefixlen == 0:
+            # The proxy's internet is `<family>/0 except clusterCidrs`: an except equal to its cidr is refused by
+            # the API server (and would leave the proxy no address of that family anyway).
+            yield (f"{path}[{i}]: {cidr} is every IPv{network.version} address: the proxy's internet would be "
+                   f"empty and its policy invalid (an ipBlock except may not equal its cidr); list the cluster's "
+                   "own ranges")
     yield from _overlaps(path, proxy.cluster_cidrs)
+    yield from _mount_problems(f"{CLUSTER}.egressProxy", proxy.writable_paths)
+
+
+def _mount_problems(path: str, writable_paths: list[str], data_path: str | None = None) -> Iterator[str]:
+    """Each writable path (and the database's data path) is one volume mount of the container: the API server
+    refuses two mounts at one mountPath."""
+    seen: dict[str, int] = {}
+    for i, mount in enumerate(writable_paths):
+        key = posixpath.normpath(mount)
+        if key in seen:
+            yield (f"{path}.writablePaths[{i}]: '{mount}' is already writablePaths[{seen[key]}]; each path is one "
+                   "volume mount and the API server refuses duplicate mountPaths")
+        seen.setdefault(key, i)
+    if data_path is not None and posixpath.normpath(data_path) in seen:
+        yield (f"{path}.dataPath: '{data_path}' is also writablePaths[{seen[posixpath.normpath(data_path)]}]; the "
+               "data volume needs a mount path of its own")
 
 
 def _platform_namespaces(config: StackConfig) -> dict[str, str]:
@@ -134,6 +159,10 @@ def _app_problems(config: StackConfig, tenant: Tenant, app: App, path: str) -> I
             f"{path}.name: '{app.name}' is too long: its StatefulSet '{statefulset}' would have {len(statefulset)} "
             f"characters, Kubernetes allows {MAX_STATEFULSET_NAME} (at most {MAX_STATEFULSET_NAME - len('-database')} for the app name)"
         )
+    for tier in ("frontend", "backend", "database"):
+        config_tier = getattr(app, tier)
+        yield from _mount_problems(f"{path}.{tier}", config_tier.writable_paths,
+                                   config_tier.data_path if tier == "database" else None)
     for tier in ("frontend", "backend", "database"):
         if getattr(app, tier).port == app.metrics_port:
             yield (

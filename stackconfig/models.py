@@ -15,12 +15,14 @@ from stackconfig.types import (
     AppName,
     Cidr,
     DnsLabel,
+    EnvVars,
     Image,
     LabelMap,
     Port,
     PositiveInt,
     Quantity,
     Replicas,
+    UserId,
 )
 
 TIERS = ("frontend", "backend", "database")
@@ -63,11 +65,11 @@ class Workload(Strict):
     replicas: Replicas
     resources: Resources
     # Restricted Pod Security needs a non-root user; images that declare a named user still need a numeric one.
-    run_as_user: PositiveInt = 10001
+    run_as_user: UserId = 10001
     # Images that write outside `writablePaths` (emptyDirs) need this false; the default is the safe one.
     read_only_root_filesystem: bool = True
     writable_paths: list[str] = Field(default_factory=lambda: ["/tmp"])
-    env: dict[str, str] = Field(default_factory=dict)
+    env: EnvVars = Field(default_factory=dict)
 
     _paths = field_validator("writable_paths")(_absolute_paths)
 
@@ -157,7 +159,7 @@ class EgressProxy(Strict):
     port: Port = 3128
     replicas: Replicas = 2
     resources: Resources = _resources("100m", "128Mi", "500m", "256Mi")
-    run_as_user: PositiveInt = 10001
+    run_as_user: UserId = 10001
     read_only_root_filesystem: bool = True
     writable_paths: list[str] = Field(default_factory=lambda: ["/tmp", "/var/run/squid", "/var/spool/squid", "/var/log/squid"])
     cluster_cidrs: list[Cidr] = Field(default_factory=lambda: list(DEFAULT_CLUSTER_CIDRS))

@@ -16,12 +16,22 @@ QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|
 IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
 
 
+# Pulumi carries resource inputs as protobuf doubles: an integer beyond 2**53 arrives as a different number.
+MAX_EXACT_INT = 2**53 - 1
+# Replicas, user and group ids are int32 in the Kubernetes API.
+MAX_INT32 = names.INT32_MAX
+
+
 def _strict_int(value: Any, what: str) -> int:
     # bool is an int in Python; `port: true` is a typo, not port 1.
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, str) and value.strip().isdigit():
-            return int(value.strip())
-        raise ValueError(f"must be {what}, got {value!r}")
+            value = int(value.strip())
+        else:
+            raise ValueError(f"must be {what}, got {value!r}")
+    if abs(value) > MAX_EXACT_INT:
+        raise ValueError(f"{value} cannot be carried exactly: Pulumi passes numbers as doubles, exact only up to "
+                         f"{MAX_EXACT_INT} (it would arrive as {int(float(value))})")
     return value
 
 
@@ -44,6 +54,32 @@ def _positive(value: Any) -> int:
     if number < 1:
         raise ValueError(f"must be 1 or more, got {number}")
     return number
+
+
+def _replicas(value: Any) -> int:
+    number = _non_negative(value)
+    if number > MAX_INT32:
+        raise ValueError(f"must be at most {MAX_INT32} (a Kubernetes int32), got {number}")
+    return number
+
+
+def _user_id(value: Any) -> int:
+    number = _positive(value)
+    if number > MAX_INT32:
+        raise ValueError(f"must be at most {MAX_INT32}: the API server refuses larger user and group ids, got {number}")
+    return number
+
+
+def _env(value: Any) -> dict[str, str]:
+    """Environment variables: names as the API server accepts them (non-empty printable ASCII without '=')."""
+    if not isinstance(value, dict):
+        raise ValueError(f"must be a mapping of variable names to values, got {value!r}")
+    bad = [name for name in value if not (isinstance(name, str) and names.env_var_name(name) is None)]
+    if bad:
+        names_text = ", ".join(repr(n) for n in bad)
+        raise ValueError(f"{names_text} {'is not a variable name' if len(bad) == 1 else 'are not variable names'}: "
+                         "names are non-empty printable ASCII without '=', as the API server requires")
+    return value  # values: the dict[str, str] validation that follows says which one is not a string
 
 
 def _string(value: Any, what: str) -> str:
@@ -133,7 +169,9 @@ def check_label_value(key: str, value: Any) -> None:
 
 
 Port = Annotated[int, BeforeValidator(_port)]
-Replicas = Annotated[int, BeforeValidator(_non_negative)]
+Replicas = Annotated[int, BeforeValidator(_replicas)]
+UserId = Annotated[int, BeforeValidator(_user_id)]
+EnvVars = Annotated[dict[str, str], BeforeValidator(_env)]
 PositiveInt = Annotated[int, BeforeValidator(_positive)]
 DnsLabel = Annotated[str, BeforeValidator(_dns_label)]
 AppName = Annotated[str, BeforeValidator(_app_name)]

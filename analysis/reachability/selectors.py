@@ -135,12 +135,25 @@ class LabelIndex:
 
 
 def label_value(v: object) -> str:
-    """Coerce YAML scalars to the string Kubernetes would see (`true` -> "true", 1 -> "1")."""
+    """A label value as Kubernetes stores it: a string (null decodes to ""). Other scalars are refused by
+    `parse_labels` first (the API server cannot decode `version: 1` into a string); this spelling is only used
+    to name them in messages."""
     if isinstance(v, bool):
         return "true" if v else "false"
     if v is None:
         return ""
     return str(v)
+
+
+def _not_a_string(value: object, path: str, problems: list[str]) -> bool:
+    """Label values and selector values are strings in the API: `version: 1` or `enabled: true` unquoted is a
+    number or a boolean, which the API server (and kubectl) refuse to decode; say so instead of guessing."""
+    if value is None or isinstance(value, str):
+        return False
+    problems.append(f"{path}: label value {label_value(value)} must be a string; YAML reads it unquoted as a "
+                    f"{'boolean' if isinstance(value, bool) else 'number' if isinstance(value, (int, float)) else type(value).__name__}, "
+                    f"which the API server refuses (quote it: '{label_value(value)}')")
+    return True
 
 
 # Label keys and values repeat across thousands of objects; remember the valid ones instead of re-matching them.
@@ -175,10 +188,14 @@ def parse_labels(obj: object, path: str, problems: list[str]) -> dict[str, str]:
     if not isinstance(obj, dict):
         problems.append(f"{path}: expected a mapping of labels, got {type(obj).__name__}")
         return {}
-    labels = {str(k): label_value(v) for k, v in obj.items()}
-    for k, v in labels.items():
+    labels = {}
+    for key, value in obj.items():
+        k = str(key)
+        if _not_a_string(value, f"{path}[{k!r}]", problems):
+            continue
+        labels[k] = label_value(value)
         check_label_key(k, path, problems)
-        check_label_value(v, f"{path}[{k!r}]", problems)
+        check_label_value(labels[k], f"{path}[{k!r}]", problems)
     return labels
 
 
@@ -212,6 +229,8 @@ def parse_selector(obj: object, path: str, problems: list[str]) -> Selector:
             problems.append(f"{epath}.values: expected a list, got {type(values).__name__}")
             continue
         check_label_key(key, f"{epath}.key", problems)
+        if any([_not_a_string(x, f"{epath}.values[{j}]", problems) for j, x in enumerate(values or ())]):
+            continue
         values = [label_value(x) for x in values or ()]
         for j, value in enumerate(values):
             check_label_value(value, f"{epath}.values[{j}]", problems)

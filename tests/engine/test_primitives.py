@@ -60,9 +60,18 @@ def test_selector_describes_misses():
     assert str(s) == "app.kubernetes.io/component=backend, part-of=shop"
 
 
-def test_label_values_coerced_like_kubernetes_strings():
-    s = sel({"matchLabels": {"enabled": True, "version": 2}})
-    assert s.matches({"enabled": "true", "version": "2"})
+def test_label_values_that_are_not_strings_are_refused_like_the_api_server_does():
+    problems: list[str] = []
+    parse_selector({"matchLabels": {"enabled": True, "version": 2},
+                    "matchExpressions": [{"key": "tier", "operator": "In", "values": [3]}]}, "s", problems)
+    assert problems == [
+        "s.matchLabels['enabled']: label value true must be a string; YAML reads it unquoted as a boolean, which "
+        "the API server refuses (quote it: 'true')",
+        "s.matchLabels['version']: label value 2 must be a string; YAML reads it unquoted as a number, which the "
+        "API server refuses (quote it: '2')",
+        "s.matchExpressions[0].values[0]: label value 3 must be a string; YAML reads it unquoted as a number, which "
+        "the API server refuses (quote it: '3')",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------------- ports

@@ -6,7 +6,8 @@ Two halves, one truth each:
   CIDRs and `except` inside `cidr`, ports 1-65535, `endPort` only after a numeric `port` and not below it, named
   ports as IANA service names, protocols, `policyTypes` values, container ports). It is called, not copied.
 - `extra_problems`: API-server rules on fields the engine does not read (annotations, Services, workload
-  selectors, container names, more than two policyTypes), following pkg/apis/core/validation,
+  selectors and replicas, container names, mount paths, port names, environment variable names, user and group
+  ids, more than two policyTypes), following pkg/apis/core/validation,
   pkg/apis/apps/validation and pkg/apis/networking/validation.
 """
 
@@ -59,8 +60,51 @@ def extra_problems(obj: Any) -> list[str]:
         _service(spec, problems)
     if kind in WORKLOADS_WITH_SELECTOR:
         _workload_selector(spec, problems)
+    if kind in WORKLOADS_WITH_SELECTOR and "replicas" in spec:
+        _int32(spec.get("replicas"), "spec.replicas", problems, minimum=0)
     _containers(kind, spec, problems)
     return problems
+
+
+def _int32(value: Any, path: str, problems: list[str], minimum: int = 0) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int):
+        problems.append(f"{path}: must be an integer, got {value!r}")
+    elif not minimum <= value <= names.INT32_MAX:
+        problems.append(f"{path}: must be between {minimum} and {names.INT32_MAX}, inclusive (got {value})")
+
+
+def _security_context(context: Any, path: str, problems: list[str]) -> None:
+    if not isinstance(context, dict):
+        return
+    for field in ("runAsUser", "runAsGroup", "fsGroup"):
+        if field in context:
+            _int32(context.get(field), f"{path}.{field}", problems)
+
+
+def _container_fields(c: dict, path: str, problems: list[str]) -> None:
+    """Per container: unique mount paths, unique port names, valid env names, id ranges."""
+    mounts: set[str] = set()
+    for i, mount in enumerate(c.get("volumeMounts") or () if isinstance(c.get("volumeMounts"), list) else ()):
+        where = mount.get("mountPath") if isinstance(mount, dict) else None
+        if isinstance(where, str):
+            if where in mounts:
+                problems.append(f"{path}.volumeMounts[{i}].mountPath: {where!r} must be unique")
+            mounts.add(where)
+    port_names: set[str] = set()
+    for i, port in enumerate(c.get("ports") or () if isinstance(c.get("ports"), list) else ()):
+        name = port.get("name") if isinstance(port, dict) else None
+        if isinstance(name, str) and name:
+            if name in port_names:
+                problems.append(f"{path}.ports[{i}].name: duplicate port name {name!r}")
+            port_names.add(name)
+    for i, env in enumerate(c.get("env") or () if isinstance(c.get("env"), list) else ()):
+        name = env.get("name") if isinstance(env, dict) else None
+        why = names.env_var_name(name) if isinstance(name, str) else "required"
+        if why:
+            problems.append(f"{path}.env[{i}].name: invalid environment variable name {name!r}: {why}")
+    _security_context(c.get("securityContext"), f"{path}.securityContext", problems)
 
 
 def _annotations(annotations: Any, problems: list[str]) -> None:
@@ -165,12 +209,14 @@ def _containers(kind: Any, spec: dict, problems: list[str]) -> None:
     if not isinstance(template, dict) or not isinstance(template.get("spec"), dict):
         return
     podspec = template["spec"]
+    _security_context(podspec.get("securityContext"), f"{template_path}spec.securityContext", problems)
     seen: set[str] = set()
     for field in ("initContainers", "containers"):
         containers = podspec.get(field)
         for i, c in enumerate(containers if isinstance(containers, list) else []):
             if not isinstance(c, dict):
                 continue
+            _container_fields(c, f"{template_path}spec.{field}[{i}]", problems)
             name = c.get("name")
             path = f"{template_path}spec.{field}[{i}].name"
             if not isinstance(name, str) or not name:
