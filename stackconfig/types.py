@@ -74,7 +74,8 @@ def _env(value: Any) -> dict[str, str]:
     """Environment variables: names as the API server accepts them (non-empty printable ASCII without '=')."""
     if not isinstance(value, dict):
         raise ValueError(f"must be a mapping of variable names to values, got {value!r}")
-    bad = [name for name in value if not (isinstance(name, str) and names.env_var_name(name) is None)]
+    # Keys that are not strings are left to the dict[str, str] validation that follows, which words it.
+    bad = [name for name in value if isinstance(name, str) and names.env_var_name(name) is not None]
     if bad:
         names_text = ", ".join(repr(n) for n in bad)
         raise ValueError(f"{names_text} {'is not a variable name' if len(bad) == 1 else 'are not variable names'}: "
