@@ -10,10 +10,10 @@ May import `kube` and `analysis.reachability`.
 
 from .markdown import BUDGET, ReviewSection, StaticSection, failure_section, fit, render_markdown, size
 from .summary import Review, headline, render_json, render_text, review_clusters
-from .warnings import CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, KINDS, ReviewWarning
+from .warnings import CLUSTER_POLICY, CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, KINDS, ReviewWarning
 
 __all__ = [
-    "BUDGET", "CROSS_TENANT", "DATABASE", "DATA_LOSS", "EXTERNAL", "KINDS", "Review", "ReviewSection",
-    "ReviewWarning", "StaticSection", "failure_section", "fit", "headline", "render_json", "render_markdown",
-    "render_text", "review_clusters", "size",
+    "BUDGET", "CLUSTER_POLICY", "CROSS_TENANT", "DATABASE", "DATA_LOSS", "EXTERNAL", "KINDS", "Review",
+    "ReviewSection", "ReviewWarning", "StaticSection", "failure_section", "fit", "headline", "render_json",
+    "render_markdown", "render_text", "review_clusters", "size",
 ]

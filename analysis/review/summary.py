@@ -15,8 +15,8 @@ from analysis.review.diff import render_text as diff_text
 from analysis.reachability.model import Cluster
 from analysis.reachability.ports import PortSet
 
-from .warnings import (CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, KINDS, ReviewWarning, flow_warnings,
-                       namespace_of, resource_warnings)
+from .warnings import (CLUSTER_POLICY, CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, KINDS, ReviewWarning,
+                       flow_warnings, namespace_of, resource_warnings)
 
 
 @dataclass
@@ -66,7 +66,8 @@ def counted(count: int, singular: str, plural: str | None = None) -> str:
 
 
 # Warning kinds beyond cross-tenant appear in the headline only when present, to keep it one glance long.
-_EXTRA = ((DATABASE, "into a database", "into databases"), (EXTERNAL, "new external exposure", None),
+_EXTRA = ((CLUSTER_POLICY, "cluster policy changed", "cluster policies changed"),
+          (DATABASE, "into a database", "into databases"), (EXTERNAL, "new external exposure", None),
           (DATA_LOSS, "data-loss risk", None))
 
 

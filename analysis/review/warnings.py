@@ -9,14 +9,16 @@ from typing import Iterable
 
 from kube.labels import COMPONENT, TENANT
 from analysis.review.diff import Diff, FlowChange
+from analysis.reachability.clusterpolicy import ClusterPolicy
 from analysis.reachability.model import Cluster, Resource, Workload
 
 CROSS_TENANT = "cross-tenant"
 DATABASE = "database"
 EXTERNAL = "external"
 DATA_LOSS = "data-loss"
+CLUSTER_POLICY = "cluster-policy"
 # Headline and listing order: isolation first, because it is what this tool exists to keep.
-KINDS = (CROSS_TENANT, DATABASE, EXTERNAL, DATA_LOSS)
+KINDS = (CROSS_TENANT, CLUSTER_POLICY, DATABASE, EXTERNAL, DATA_LOSS)
 
 # Kubernetes deletes a namespace's whole content with it, and a claim's volume with the claim unless retained.
 DATA_KINDS = ("Namespace", "PersistentVolumeClaim")
@@ -93,8 +95,37 @@ def _ranges_text(nets: list) -> str:
     return ", ".join(str(n) for n in nets)
 
 
-def resource_warnings(old: Cluster, new: Cluster, diff: Diff) -> list[ReviewWarning]:
+def _tier_text(policy: ClusterPolicy) -> str:
+    when = ("before every namespace's NetworkPolicies, which cannot override it" if policy.tier == "Admin"
+            else "for pods no NetworkPolicy selects, after the Admin tier")
+    prio = f", priority {policy.priority}" if policy.priority is not None else ""
+    return f"{policy.tier} tier{prio}: decides cluster-wide, {when}"
+
+
+def cluster_policy_warnings(old: Cluster, new: Cluster, diff: Diff) -> list[ReviewWarning]:
+    """A change to a cluster policy (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) is
+    marked as such: it is cluster-scoped and outranks (Admin tier) or backs (Baseline tier) every namespace's
+    NetworkPolicies, so its reach is the whole cluster whatever the flows listed show."""
+    before = {p.ref: p for p in old.cluster_policies}
+    after = {p.ref: p for p in new.cluster_policies}
     out = []
+    for what, changes, side in (("added", diff.added, after), ("removed", diff.removed, before),
+                                ("changed", diff.changed, after)):
+        for r in changes:
+            policy = side.get(f"{r.kind}/{r.name}")
+            if policy is None:
+                continue
+            was = before.get(policy.ref)
+            moved = ""
+            if what == "changed" and was is not None and (was.tier, was.priority) != (policy.tier, policy.priority):
+                moved = f"; was {was.tier} tier" + (f", priority {was.priority}" if was.priority is not None else "")
+            out.append(ReviewWarning(CLUSTER_POLICY, r.ref,
+                                     f"cluster policy {policy.ref} {what} ({_tier_text(policy)}{moved})"))
+    return out
+
+
+def resource_warnings(old: Cluster, new: Cluster, diff: Diff) -> list[ReviewWarning]:
+    out = cluster_policy_warnings(old, new, diff)
     for r in diff.removed:
         if r.kind == "Namespace":
             out.append(ReviewWarning(DATA_LOSS, r.ref, f"Namespace {r.name} is removed: Kubernetes deletes "
