@@ -439,8 +439,10 @@ def build(names: Sequence[str] | None = None, progress: Progress = _print_progre
             section = section_of(component, versions)
             label = _label(component, section)
             if is_built(component, root, versions):
-                where = "" if component.system else f" ({dir_of(component, root, versions)})"
-                progress(f"{label} ... cached{where}")
+                if component.system:
+                    progress(f"{label} ... installed")
+                else:
+                    progress(f"{label} ... cached ({dir_of(component, root, versions)})")
                 results.append((component.name, "cached", 0.0))
                 continue
             progress(f"{label} ... building (this takes about {component.cold_minutes} min cold)")
