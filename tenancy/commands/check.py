@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     manifests = [r.obj for r in cluster.resources]
     version = args.kubernetes_version or (config.cluster.kubernetes_version if config else DEFAULT_KUBERNETES_VERSION)
     violations, notes = validate(manifests, version, [r.source for r in cluster.resources])
-    violations = sorted(set(violations + check(manifests, config)))
+    violations = sorted(set(violations + check(manifests, config, notes=notes)))
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
     for violation in violations:

@@ -16,14 +16,18 @@ from typing import Iterable
 from stackconfig.models import StackConfig
 
 from .facts import Facts
-from .rules import RULE_FUNCTIONS, RULES, open_world
+from .rules import RULE_FUNCTIONS, RULES, open_world, tenant_authored_attempts
 from ..violation import Violation
 
 __all__ = ["RULES", "Facts", "Violation", "check", "open_world"]
 
 
-def check(manifests: list[dict], config: StackConfig | None = None, rules: Iterable[str] | None = None) -> list[Violation]:
-    """Every violation of the invariants (or of the `rules` named) by `manifests`, sorted and without repeats."""
+def check(manifests: list[dict], config: StackConfig | None = None, rules: Iterable[str] | None = None,
+          notes: list[str] | None = None) -> list[Violation]:
+    """Every violation of the invariants (or of the `rules` named) by `manifests`, sorted and without repeats.
+
+    With `notes`, lines that are not violations are appended to it: what a tenant's NetworkPolicy tried to open
+    that a cluster policy stops (`tenant-authored-widening`, when that rule is asked for)."""
     wanted = list(RULES) if rules is None else list(rules)
     unknown = [r for r in wanted if r not in RULES]
     if unknown:
@@ -32,4 +36,6 @@ def check(manifests: list[dict], config: StackConfig | None = None, rules: Itera
     found: set[Violation] = set()
     for rule in wanted:
         found.update(RULE_FUNCTIONS[rule](facts))
+    if notes is not None and "tenant-authored-widening" in wanted:
+        notes.extend(tenant_authored_attempts(facts))
     return sorted(found)

@@ -32,6 +32,7 @@ from kube.labels import (
     proxy_selector,
 )
 from analysis.reachability import Engine, PortSet, load_objects
+from analysis.reachability.clusterpolicy import is_cluster_policy
 from analysis.reachability.ipblocks import Network
 from analysis.reachability.model import Cluster as Analysed
 from analysis.reachability.model import Policy, Workload
@@ -90,6 +91,10 @@ def _witness(parts: list[Network], known: list[ipaddress.IPv4Address | ipaddress
         return None
     first = parts[0]
     return str(first.network_address + 1 if first.num_addresses > 2 else first.network_address)
+
+
+def _is_cluster_policy(obj: object) -> bool:
+    return isinstance(obj, dict) and is_cluster_policy(obj.get("kind"), obj.get("apiVersion"))
 
 
 class Facts:
@@ -301,8 +306,27 @@ class Facts:
     @cached_property
     def program_flows(self) -> dict[tuple[str, str], PortSet]:
         """Flows with only the program's own policies in place: the baseline a widening is measured against."""
-        kept = [o for o in self.objects
+        return Engine(load_objects(self._program_objects)).flows(self.externals)
+
+    @property
+    def _program_objects(self) -> list[dict]:
+        return [o for o in self.objects
                 if not (isinstance(o, dict) and o.get("kind") == "NetworkPolicy" and not self.is_program_policy(o))]
+
+    # What the NetworkPolicies alone allow, as if no cluster policy (Admin or Baseline tier) were there: a tenant's
+    # NetworkPolicy is judged by what it tries to open, then by whether a cluster policy stops it.
+
+    @cached_property
+    def namespace_policy_engine(self) -> Engine:
+        return Engine(load_objects([o for o in self.objects if not _is_cluster_policy(o)]))
+
+    @cached_property
+    def namespace_policy_flows(self) -> dict[tuple[str, str], PortSet]:
+        return self.namespace_policy_engine.flows(self.externals)
+
+    @cached_property
+    def program_namespace_policy_flows(self) -> dict[tuple[str, str], PortSet]:
+        kept = [o for o in self._program_objects if not _is_cluster_policy(o)]
         return Engine(load_objects(kept)).flows(self.externals)
 
     # ------------------------------------------------------------------------------------------------ flows

@@ -284,6 +284,47 @@ def tenant_authored_widening(f: Facts) -> Iterator[Violation]:
                         f"opens {count} the program's policies do not: {shown}{more}{posing}")
 
 
+def tenant_authored_attempts(f: Facts) -> Iterator[str]:
+    """What a NetworkPolicy the program did not render tried to open and a cluster policy stops, one line per
+    policy: with the NetworkPolicies alone the flow would be open beyond the program's own; with the cluster
+    policies it is not, and the deciding cluster-policy rule is named. Not a violation: nothing opened."""
+    if not f.analysed.cluster_policies:
+        return
+    ours = f.program_policy_refs
+    tried, baseline = f.namespace_policy_flows, f.program_namespace_policy_flows
+    stopped: dict[str, list[tuple[str, str, object, str]]] = {}
+    for (s, d), ports in sorted(tried.items()):
+        touches = [f.workload(e) for e in (s, d)]
+        if not any(w is not None and w.namespace in f.program_namespaces for w in touches):
+            continue
+        blocked = ports - baseline.get((s, d), NOTHING) - f.flows.get((s, d), NOTHING)
+        if not blocked:
+            continue
+        proto = next(p for p in ("TCP", "UDP", "SCTP") if blocked.ranges(p))
+        port = blocked.ranges(proto)[0][0]
+        culprits: set[str] = set()
+        tried_verdict = f.namespace_policy_engine.verdict(s, d, port, proto)
+        for side in (tried_verdict.egress, tried_verdict.ingress):
+            refs = {r.policy for r in side.admitting}
+            if not refs & ours:
+                culprits |= refs
+        actual = f.engine.verdict(s, d, port, proto)
+        deciding = [side.admin_rule if side.decided_by == "admin" else side.baseline_rule
+                    for side in (actual.egress, actual.ingress)
+                    if not side.allowed and side.decided_by in ("admin", "baseline")]
+        reason = str(deciding[0]) if deciding else "a cluster policy"
+        for ref in culprits:
+            stopped.setdefault(ref, []).append((s, d, blocked, reason))
+    for ref, flows in sorted(stopped.items()):
+        shown = "; ".join(f"{_flow(s, d)} on {ports}" for s, d, ports, _ in flows[:3])
+        more = f" and {len(flows) - 3} more" if len(flows) > 3 else ""
+        reasons = sorted({r for *_, r in flows})
+        count = f"{len(flows)} flow{'s' if len(flows) > 1 else ''}"
+        yield (f"tenant-authored-widening NetworkPolicy {ref}: tried to open {count} the program's policies do not "
+               f"({shown}{more}); stopped by {'; '.join(reasons[:2])}"
+               + (f" and {len(reasons) - 2} more cluster-policy rules" if len(reasons) > 2 else ""))
+
+
 RULE_FUNCTIONS: dict[str, Rule] = {
     "tenant-default-deny": tenant_default_deny,
     "cross-tenant-flow": cross_tenant_flow,
