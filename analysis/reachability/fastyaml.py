@@ -3,7 +3,9 @@
 PyYAML's C loader still builds a node graph and runs the constructor in Python, which dominated loading a
 1,000-tenant export. Here objects are built straight from libyaml's event stream; plain scalars are resolved with
 PyYAML's own implicit resolvers, so results are identical. Anything unusual (explicit tags, merge keys, complex
-keys) makes the whole text fall back to the safe loader rather than risk a difference.
+keys, aliases, a key written twice, nesting deeper than the limit) makes the whole text fall back to the safe
+loader rather than risk a difference; that path first checks the text against `kube.yamllimits` (excessive
+aliasing, depth) and refuses a duplicate key, as kubectl does.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ from typing import Any, Iterator
 import yaml
 from yaml import events as ev
 
+from kube import yamllimits
+
 try:
     from yaml._yaml import CParser
 except ImportError:  # pragma: no cover - libyaml missing: always use the safe loader
     CParser = None
 
-_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_SafeLoader = yamllimits.UniqueKeyLoader
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
@@ -56,12 +60,12 @@ def _documents(text: str) -> Iterator[Any]:
     Scalar, MapStart, SeqStart = ev.ScalarEvent, ev.MappingStartEvent, ev.SequenceStartEvent
     MapEnd, SeqEnd, DocStart, Alias = ev.MappingEndEvent, ev.SequenceEndEvent, ev.DocumentStartEvent, ev.AliasEvent
     no_key = _NO_KEY
+    max_depth = yamllimits.MAX_DEPTH
     # Manifests repeat the same plain scalars (keys, kinds, protocols) endlessly; resolving each once pays off.
     plain: dict[str, Any] = {}
     try:
         stack: list[Any] = []  # containers being built
         keys: list[Any] = []  # per container: the mapping key waiting for its value
-        anchors: dict[str, Any] = {}
         while True:
             e = get_event()
             cls = type(e)
@@ -76,14 +80,12 @@ def _documents(text: str) -> Iterator[Any]:
                         value = plain[v] = _resolve_plain(v)
                 else:
                     value = v  # quoted or tagged !!str: a string
-                if e.anchor is not None:
-                    anchors[e.anchor] = value
             elif cls is MapStart or cls is SeqStart:
                 if e.tag is not None and not e.implicit:
                     raise _Unusual
+                if len(stack) >= max_depth:
+                    raise _Unusual  # the safe path says where and why
                 new: Any = {} if cls is MapStart else []
-                if e.anchor is not None:
-                    anchors[e.anchor] = new  # aliases share the object, as PyYAML's constructor does
                 stack.append(new)
                 keys.append(no_key)
                 continue
@@ -91,11 +93,8 @@ def _documents(text: str) -> Iterator[Any]:
                 value = stack.pop()
                 keys.pop()
             elif cls is Alias:
-                if e.anchor not in anchors:
-                    raise _Unusual  # let the safe loader report the undefined alias
-                value = anchors[e.anchor]
+                raise _Unusual  # kubectl never writes aliases; the safe path checks what they expand to
             elif cls is DocStart:
-                anchors.clear()  # anchors are scoped to their document
                 continue
             elif cls is ev.StreamEndEvent:
                 return
@@ -114,6 +113,8 @@ def _documents(text: str) -> Iterator[Any]:
                         raise _Unusual  # complex keys
                     keys[-1] = value
                 else:
+                    if k in top:
+                        raise _Unusual  # the safe path refuses the duplicate key with both lines
                     top[k] = value
                     keys[-1] = no_key
     finally:
@@ -126,6 +127,7 @@ _NO_KEY = object()
 def load_all(text: str) -> Iterator[Any]:
     """Yield each document like `yaml.load_all(text, SafeLoader)`; raises yaml.YAMLError on invalid YAML."""
     if CParser is None:
+        yamllimits.check_text(text)
         yield from yaml.load_all(text, Loader=_SafeLoader)
         return
     produced = 0
@@ -134,6 +136,7 @@ def load_all(text: str) -> Iterator[Any]:
             produced += 1
             yield doc
     except _Unusual:
+        yamllimits.check_text(text)
         for i, doc in enumerate(yaml.load_all(text, Loader=_SafeLoader)):
             if i >= produced:
                 yield doc

@@ -17,11 +17,11 @@ import os
 import sys
 from collections import Counter
 from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-from kube import names
+from kube import names, yamllimits
 
 from . import fastyaml
 from .clusterpolicy import API_VERSIONS as CLUSTER_POLICY_KINDS
@@ -67,17 +67,44 @@ def _iter_files(paths: Iterable[str], problems: list[str]) -> Iterator[str]:
             problems.append(f"{path}: no such file or directory")
 
 
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return out
+
+
 def _parse_text(text: str, source: str, problems: list[str]) -> list[tuple[str, Any]]:
     """Documents of one file as (location, object) pairs; empty documents are dropped but keep their number."""
     stripped = text.lstrip()
     if source.endswith(".json") or stripped.startswith(("{", "[")):
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
+        except _DuplicateKey as exc:
+            problems.append(f"{source} doc 1: not valid JSON: duplicate key {exc.key!r} in one object (kubectl "
+                            "refuses it too)")
+            return []
+        except RecursionError:
+            problems.append(f"{source} doc 1: {yamllimits.depth_refused().problem}")
+            return []
         except ValueError as exc:
             if source.endswith(".json"):
                 problems.append(f"{source} doc 1: not valid JSON: {exc}")
                 return []
         else:
+            if yamllimits.too_deep(data):
+                problems.append(f"{source} doc 1: {yamllimits.depth_refused().problem}")
+                return []
             items = data if isinstance(data, list) else [data]
             return [(f"{source} doc {i}", d) for i, d in enumerate(items, 1) if d is not None]
     out: list[tuple[str, Any]] = []
@@ -86,6 +113,10 @@ def _parse_text(text: str, source: str, problems: list[str]) -> list[tuple[str, 
         for n, doc in enumerate(fastyaml.load_all(text), 1):
             if doc is not None:
                 out.append((f"{source} doc {n}", doc))
+    except yamllimits.Refused as exc:
+        mark = exc.problem_mark
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        problems.append(f"{source} doc {exc.document or n + 1}: {exc.problem}{where}")
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
@@ -309,6 +340,31 @@ def _parse_policy(obj: dict, name: str, ns: str, loc: str, problems: list[str]) 
     return Policy(ns, name, selector, ingress, egress, affects_in, affects_eg, loc)
 
 
+def _duplicates(keyed: list[tuple[tuple[str, str, str], str]]) -> list[str]:
+    where: dict[tuple[str, str, str], list[str]] = {}
+    for key, loc in keyed:
+        where.setdefault(key, []).append(loc)
+    return [f"{kind} {f'{ns}/' if ns else ''}{name} appears {len(locs)} times ({', '.join(locs)}); the last one "
+            "is used" for (kind, ns, name), locs in where.items() if len(locs) > 1]
+
+
+# Kinds that filter traffic but are not networking.k8s.io/v1 NetworkPolicy: CNI-specific policies (Cilium,
+# Calico, Antrea, OpenShift) and the policy.networking.k8s.io API while the engine does not read it. Skipped
+# objects are counted by kind ("NetworkPolicy (<apiVersion>)" for another API's NetworkPolicy).
+POLICY_KINDS = frozenset({
+    "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy", "GlobalNetworkPolicy", "StagedNetworkPolicy",
+    "StagedGlobalNetworkPolicy", "StagedKubernetesNetworkPolicy", "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy", "EgressFirewall", "EgressNetworkPolicy",
+    "MultiNetworkPolicy",
+})
+
+
+def unmodelled_policies(skipped: Mapping[str, int]) -> dict[str, int]:
+    """The skipped objects that are network policies of some other API: verdicts ignore what they do."""
+    return {k: n for k, n in skipped.items()
+            if k.split(" ", 1)[0] in POLICY_KINDS or k.startswith("NetworkPolicy (")}
+
+
 def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = None) -> Cluster:
     """Turn (location, object) pairs into a Cluster; raises ManifestError listing every problem."""
     problems = [] if problems is None else problems
@@ -345,7 +401,8 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
             skipped[f"{kind} ({api})" if versioned else kind] += 1
 
     # The same object given twice (a file passed twice, a render next to an export) is one object; the last
-    # occurrence wins, as with `kubectl apply`.
+    # occurrence wins, as with `kubectl apply`, and the user hears about it: the two may well differ.
+    cluster.warnings += _duplicates([(r.key, r.source) for r in cluster.resources])
     candidates = list({(c[0], c[1], c[2]): c for c in candidates}.values())
     policies_raw = list({(p[0], p[1]): p for p in policies_raw}.values())
     present = {(k, ns, n) for k, ns, n, *_ in candidates}

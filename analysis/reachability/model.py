@@ -114,4 +114,5 @@ class Cluster:
     cluster_policies: list[ClusterPolicy] = field(default_factory=list)
     resources: list[Resource] = field(default_factory=list)
     skipped: Counter = field(default_factory=Counter)  # kind -> count of objects not modelled
+    warnings: list[str] = field(default_factory=list)  # readable but suspicious: an object given twice
     folded: int = 0  # objects folded into a present owner (pods into their Deployment, ...)

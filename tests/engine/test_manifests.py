@@ -179,7 +179,6 @@ def test_bad_container_port(tmp_path):
     "<<: {a: 1}\nb: 2\n",
     "? [1, 2]\n: x\n",
     "a: !!binary aGVsbG8=\n",
-    "k: v\nk: w\n",
 ])
 def test_fast_yaml_equals_safe_loader(text):
     def run(fn):
@@ -188,6 +187,11 @@ def test_fast_yaml_equals_safe_loader(text):
         except yaml.YAMLError as exc:
             return ("error", type(exc).__name__)
     assert run(fastyaml.load_all) == run(lambda t: yaml.load_all(t, Loader=yaml.SafeLoader))
+
+
+def test_fast_yaml_refuses_a_duplicate_key_as_kubectl_does():
+    with pytest.raises(yaml.YAMLError, match=r"duplicate key 'k' \(first at line 3\)"):
+        list(fastyaml.load_all("a: 1\n---\nk: v\nk: w\n"))
 
 
 def test_same_object_twice_is_one_object(tmp_path):
