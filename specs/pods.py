@@ -40,7 +40,7 @@ def container(spec: ContainerSpec) -> dict:
         "name": spec.name,
         "image": spec.image,
         "ports": ports,
-        "resources": spec.resources.model_dump(),
+        "resources": spec.resources.manifest(),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "capabilities": {"drop": ["ALL"]},

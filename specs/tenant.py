@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kube.labels import managed, namespace_labels
-from stackconfig.models import Tenant
+from stackconfig.models import DEFAULT_LIMITS, DEFAULT_REQUESTS, Tenant
 
 
 def namespace(tenant: Tenant) -> dict:
@@ -37,8 +37,8 @@ def limit_range(tenant: Tenant) -> dict:
         "metadata": {"name": "tenant-defaults", "namespace": tenant.name, "labels": managed()},
         "spec": {"limits": [{
             "type": "Container",
-            "default": {"cpu": "500m", "memory": "256Mi"},
-            "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+            "default": dict(DEFAULT_LIMITS),
+            "defaultRequest": dict(DEFAULT_REQUESTS),
         }]},
     }
 

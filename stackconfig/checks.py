@@ -27,6 +27,45 @@ def cross_field_problems(config: StackConfig) -> list[str]:
     ]
 
 
+def exposure_warnings(config: StackConfig) -> list[str]:
+    """Valid but probably not meant, each line saying why: load-balancer ranges that admit the internet or lie in
+    the cluster's own ranges, an egress proxy with no replicas while backends ask for internet egress."""
+    return [*_exposure_warnings(config), *_proxy_warnings(config)]
+
+
+def _exposure_warnings(config: StackConfig) -> Iterator[str]:
+    cluster_ranges = [ipaddress.ip_network(c) for c in config.cluster.egress_proxy.cluster_cidrs]
+    for i, tenant in enumerate(config.tenants):
+        for j, app in enumerate(tenant.apps):
+            lb = app.frontend.load_balancer
+            if lb is None:
+                continue
+            for k, text in enumerate(lb.source_ranges):
+                where = f"{TENANTS}[{i}].apps[{j}].frontend.loadBalancer.sourceRanges[{k}]"
+                network = ipaddress.ip_network(text)
+                if network.prefixlen == 0:
+                    yield (f"{where}: {text} admits the whole internet to {tenant.name}/{app.name}-frontend; "
+                           "list the client ranges instead, unless a public service is meant")
+                    continue
+                inside = [c for c in cluster_ranges if c.version == network.version and network.subnet_of(c)]  # type: ignore[arg-type]
+                if inside:
+                    yield (f"{where}: {text} lies inside the cluster range {inside[0]} "
+                           f"({CLUSTER}.egressProxy.clusterCidrs): traffic from there is pods' or nodes' own, which "
+                           "ipBlock peers are not meant to match (CNIs differ); load-balancer clients come from "
+                           "outside the cluster")
+
+
+def _proxy_warnings(config: StackConfig) -> Iterator[str]:
+    proxy = config.cluster.egress_proxy
+    if not proxy.enabled or proxy.replicas > 0:
+        return
+    asking = [f"{t.name}/{a.name}" for t in config.tenants for a in t.apps if a.backend.internet_egress]
+    if asking:
+        more = f" and {len(asking) - 3} more" if len(asking) > 3 else ""
+        yield (f"{CLUSTER}.egressProxy.replicas: 0 runs no proxy, yet {', '.join(asking[:3])}{more} declare "
+               "internetEgress: their backends reach nothing outside the cluster until the proxy runs again")
+
+
 def cni_warnings(config: StackConfig) -> list[str]:
     support = cni.classify(config.cluster.cni)
     if support is cni.CniSupport.UNKNOWN:
@@ -200,8 +239,8 @@ def _quota_problems(tenant: Tenant, path: str) -> Iterator[str]:
     pods = 0
     for app in tenant.apps:
         for tier in (app.frontend, app.backend, app.database):
-            cpu += parse_quantity(tier.resources.limits.cpu) * tier.replicas
-            memory += parse_quantity(tier.resources.limits.memory) * tier.replicas
+            cpu += parse_quantity(tier.resources.effective("cpu")[1]) * tier.replicas
+            memory += parse_quantity(tier.resources.effective("memory")[1]) * tier.replicas
             pods += tier.replicas
         storage += parse_quantity(app.database.storage) * app.database.replicas
     quota = tenant.quota
@@ -218,10 +257,14 @@ def _quota_problems(tenant: Tenant, path: str) -> Iterator[str]:
         for tier_name in ("frontend", "backend", "database"):
             resources = getattr(app, tier_name).resources
             for key in ("cpu", "memory"):
-                if parse_quantity(getattr(resources.requests, key)) > parse_quantity(getattr(resources.limits, key)):
+                request, limit = resources.effective(key)
+                if parse_quantity(request) > parse_quantity(limit):
+                    given = getattr(resources.limits, key) is not None
                     yield (
-                        f"{path}.apps[{j}].{tier_name}.resources.requests.{key}: {getattr(resources.requests, key)} "
-                        f"exceeds limits.{key} {getattr(resources.limits, key)}"
+                        f"{path}.apps[{j}].{tier_name}.resources.requests.{key}: {request} exceeds "
+                        + (f"limits.{key} {limit}" if given else
+                           f"the namespace's default limit {limit} (no limits.{key} given, so the LimitRange's "
+                           "default applies and the API server would refuse the pod)")
                     )
 
 

@@ -98,5 +98,8 @@ def problems_from_validation(exc: ValidationError, model: type[BaseModel], roots
     for error in exc.errors(include_url=False):
         loc = list(error["loc"])
         root = roots.get(str(loc[0]), str(loc[0])) if loc else "tenancy"
+        if len(loc) >= 2 and loc[-1] == "[key]":  # pydantic's marker for a mapping's key, not a field
+            lines.append(f"{format_path(root, loc[1:-2])}: key {loc[-2]!r}: {_message(error, model)}")
+            continue
         lines.append(f"{format_path(root, loc[1:])}: {_message(error, model)}")
     return lines

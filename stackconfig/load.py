@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -10,7 +12,8 @@ from typing import Any, Mapping
 import yaml
 from pydantic import ValidationError
 
-from stackconfig.checks import cni_warnings, cross_field_problems, owner_warnings
+from kube import yamllimits
+from stackconfig.checks import cni_warnings, cross_field_problems, exposure_warnings, owner_warnings
 from stackconfig.errors import ConfigError, problems_from_validation
 from stackconfig.models import StackConfig
 
@@ -48,7 +51,7 @@ def parse_config(values: Mapping[str, Any]) -> ParsedConfig:
     problems += cross_field_problems(config)
     if problems:
         raise ConfigError(problems)
-    return ParsedConfig(config, [*cni_warnings(config), *owner_warnings(config)])
+    return ParsedConfig(config, [*cni_warnings(config), *owner_warnings(config), *exposure_warnings(config)])
 
 
 @dataclass(frozen=True)
@@ -58,36 +61,65 @@ class StackFile:
     path: Path
     values: dict[str, Any]
     secret_keys: frozenset[str]
+    environments: tuple[str, ...] = ()  # Pulumi ESC environments the stack imports (`environment:`)
 
     def namespace_values(self, namespace: str = NAMESPACE) -> dict[str, Any]:
         prefix = f"{namespace}:"
         return {k[len(prefix):]: v for k, v in self.values.items() if k.startswith(prefix)}
 
+    def tenancy_values(self) -> dict[str, Any]:
+        """The `tenancy:*` values as the program sees them under Pulumi, keys without the namespace.
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses a key written twice in one mapping.
+        A string holding JSON (what `pulumi config set tenancy:tenants '[...]'` writes) is decoded, as the program
+        decodes what Pulumi hands it. Raises ConfigError saying exactly why the offline render cannot know a value:
+        a secure value, at any depth (only the Pulumi CLI can decrypt it), or keys that only a Pulumi ESC
+        environment could supply."""
+        problems: list[str] = []
+        values: dict[str, Any] = {}
+        for key, raw in self.namespace_values().items():
+            value = decode_config_value(raw)
+            problems += [f"{where}: is a secure value; the offline render cannot decrypt it (keep tenancy config in "
+                         "plain text, secrets belong in Kubernetes Secrets)"
+                         for where in _secure_paths(value, f"{NAMESPACE}:{key}")]
+            values[key] = value
+        missing = [f"{NAMESPACE}:{k}" for k in KNOWN_KEYS if k not in values]
+        if self.environments and missing:
+            problems.append(
+                f"{self.path.name}: environment: imports Pulumi ESC environment {', '.join(self.environments)}, "
+                f"which the offline render cannot open, and {' and '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not in the stack file itself; set "
+                f"{'it' if len(missing) == 1 else 'them'} there (plain `pulumi config set` writes them into "
+                "the file) to render offline")
+        if problems:
+            raise ConfigError(problems)
+        return values
 
-    PyYAML keeps the last value silently, so a second `frontend:` or `tenancy:tenants:` would drop the first one
-    (and with it a policy) without a word; YAML itself requires keys to be unique.
-    """
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        first_line: dict[Any, int] = {}
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<:` merges are meant to be overridden by the keys beside them
-            key = self.construct_object(key_node, deep=True)
-            # Compared as the dict will store them: `1:` and `true:` land on one Python key, so one would be lost.
-            try:
-                if key in first_line:
-                    raise yaml.constructor.ConstructorError(
-                        None, None,
-                        f"duplicate key {key!r} (first at line {first_line[key] + 1})", key_node.start_mark,
-                    )
-                first_line[key] = key_node.start_mark.line
-            except TypeError:
-                continue  # unhashable key: the base constructor reports it
-        return super().construct_mapping(node, deep)
+def decode_config_value(value: Any) -> Any:
+    """A config value as the program reads it: Pulumi hands every value over as a string, structured ones as
+    JSON, and the program decodes JSON; a string that is not JSON stays a string."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except (ValueError, RecursionError):
+        return value
+
+
+def _secure_paths(value: Any, path: str) -> list[str]:
+    """Config paths of the `{secure: ...}` values inside `value`."""
+    if _is_secure(value):
+        return [path]
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _secure_paths(v, f"{path}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secure_paths(v, f"{path}[{i}]")]
+    return []
+
+
+class _UniqueKeyLoader(yamllimits.UniqueKeys, yaml.SafeLoader):
+    """The pure-Python safe loader (its messages are the ones the bad-config corpus pins), refusing a key written
+    twice: PyYAML would keep the last one silently, dropping the first (and with it a policy)."""
 
 
 def _hint(key: str, known: tuple[str, ...]) -> str:
@@ -109,7 +141,24 @@ def project_dir(start: Path | None = None) -> Path:
     return here
 
 
+# Pulumi's rule for a stack's own name (the last part of org/project/stack); nothing else can name a file of the
+# project directory: `../x/Pulumi.dev` would read a stack file outside it.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
+
+
+def stack_name_problem(stack: str) -> str | None:
+    """Why `stack` is not a stack name, or None."""
+    if not STACK_NAME.match(stack) or stack in (".", ".."):
+        return (f"invalid stack name {stack!r}: letters, digits, '-', '_' and '.' only (the stack's own name, "
+                "which names Pulumi.<stack>.yaml in the project directory)")
+    return None
+
+
 def stack_path(stack: str, config_dir: Path | None = None) -> Path:
+    """`Pulumi.<stack>.yaml` of the project; ConfigError when `stack` is not a stack name."""
+    problem = stack_name_problem(stack)
+    if problem:
+        raise ConfigError([problem])
     return (config_dir or project_dir()) / f"Pulumi.{stack}.yaml"
 
 
@@ -125,7 +174,19 @@ def read_stack_file(path: Path) -> StackFile:
     except UnicodeDecodeError as exc:
         raise ConfigError([f"{where}: not UTF-8 text (byte {exc.start})"]) from None
     try:
+        try:
+            yamllimits.check_text(text)
+        except yamllimits.Refused:
+            raise
+        except yaml.YAMLError:
+            pass  # a syntax error: the loader below reports it in the words the bad-config corpus pins
         document = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yamllimits.Refused as exc:
+        mark = exc.problem_mark
+        at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        raise ConfigError([f"{where}: {exc.problem}{at}"]) from None
+    except RecursionError:  # nesting libyaml gave up on before the limit could be checked
+        raise ConfigError([f"{where}: {yamllimits.depth_refused().problem}"]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -166,4 +227,15 @@ def read_stack_file(path: Path) -> StackFile:
             secret_keys.add(key)
     if problems:
         raise ConfigError(problems)
-    return StackFile(path, values, frozenset(secret_keys))
+    return StackFile(path, values, frozenset(secret_keys), _environments(document.get("environment")))
+
+
+def _environments(value: Any) -> tuple[str, ...]:
+    """`environment: [a, b]`, `environment: a` or `environment: {imports: [a, b]}` -> ("a", "b")."""
+    if isinstance(value, dict):
+        value = value.get("imports")
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list):
+        return tuple(str(v) for v in value if v is not None) or ("(unnamed)",)
+    return ("(unnamed)",) if value is not None else ()

@@ -20,9 +20,12 @@ from stackconfig.types import (
     LabelMap,
     Port,
     PositiveInt,
+    Bytes,
+    DnsSubdomain,
     Quantity,
     Replicas,
     UserId,
+    WritablePath,
 )
 
 TIERS = ("frontend", "backend", "database")
@@ -36,25 +39,39 @@ class Strict(BaseModel):
                               frozen=True)
 
 
+# What the LimitRange of every tenant namespace (specs/tenant.py) gives a container that leaves them out.
+DEFAULT_LIMITS = {"cpu": "500m", "memory": "256Mi"}
+DEFAULT_REQUESTS = {"cpu": "100m", "memory": "128Mi"}
+
+
 class Amounts(Strict):
-    cpu: Quantity
-    memory: Quantity
+    cpu: Optional[Quantity] = None
+    memory: Optional[Bytes] = None
 
 
 class Resources(Strict):
-    requests: Amounts
-    limits: Amounts
+    """A container's requests and limits; any part may be left out, as in Kubernetes: a request left out is the
+    limit given for it, and what is still missing comes from the namespace's LimitRange (`effective`)."""
+
+    requests: Amounts = Field(default_factory=Amounts)
+    limits: Amounts = Field(default_factory=Amounts)
+
+    def effective(self, key: str) -> tuple[str, str]:
+        """(request, limit) for "cpu" or "memory" as the pod will get them in a tenant namespace."""
+        request, limit = getattr(self.requests, key), getattr(self.limits, key)
+        if request is None:
+            request = limit if limit is not None else DEFAULT_REQUESTS[key]
+        return request, limit if limit is not None else DEFAULT_LIMITS[key]
+
+    def manifest(self) -> dict[str, dict[str, str]]:
+        """The container's `resources` as written: only what the config gives (the API server defaults the rest)."""
+        out = {part: {k: v for k, v in getattr(self, part).model_dump().items() if v is not None}
+               for part in ("requests", "limits")}
+        return {part: amounts for part, amounts in out.items() if amounts}
 
 
 def _resources(req_cpu: str, req_mem: str, lim_cpu: str, lim_mem: str) -> Resources:
     return Resources(requests=Amounts(cpu=req_cpu, memory=req_mem), limits=Amounts(cpu=lim_cpu, memory=lim_mem))
-
-
-def _absolute_paths(paths: list[str]) -> list[str]:
-    for path in paths:
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"{path!r} must be an absolute path")
-    return paths
 
 
 class Workload(Strict):
@@ -68,10 +85,8 @@ class Workload(Strict):
     run_as_user: UserId = 10001
     # Images that write outside `writablePaths` (emptyDirs) need this false; the default is the safe one.
     read_only_root_filesystem: bool = True
-    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp"])
+    writable_paths: list[WritablePath] = Field(default_factory=lambda: ["/tmp"])
     env: EnvVars = Field(default_factory=dict)
-
-    _paths = field_validator("writable_paths")(_absolute_paths)
 
 
 class LoadBalancer(Strict):
@@ -97,15 +112,15 @@ class Database(Workload):
     port: Port = 5432
     replicas: Replicas = 1
     resources: Resources = _resources("250m", "512Mi", "1", "1Gi")
-    storage: Quantity = "10Gi"
-    storage_class: Optional[DnsLabel] = None
-    data_path: str = "/var/lib/postgresql/data"
-    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp", "/var/run/postgresql"])
+    storage: Bytes = "10Gi"
+    storage_class: Optional[DnsSubdomain] = None
+    data_path: WritablePath = "/var/lib/postgresql/data"
+    writable_paths: list[WritablePath] = Field(default_factory=lambda: ["/tmp", "/var/run/postgresql"])
     # Name of an existing Secret in the tenant namespace with key `password` (e.g. synced by external-secrets);
     # the program never holds database passwords itself.
-    password_secret: Optional[DnsLabel] = None
+    password_secret: Optional[DnsSubdomain] = None
 
-    _data_path = field_validator("data_path")(lambda v: _absolute_paths([v])[0])
+
 
 
 class Consumer(Strict):
@@ -127,9 +142,9 @@ class App(Strict):
 
 class Quota(Strict):
     cpu: Quantity = "4"
-    memory: Quantity = "8Gi"
+    memory: Bytes = "8Gi"
     pods: PositiveInt = 30
-    storage: Quantity = "20Gi"
+    storage: Bytes = "20Gi"
 
 
 class Tenant(Strict):
@@ -161,12 +176,11 @@ class EgressProxy(Strict):
     resources: Resources = _resources("100m", "128Mi", "500m", "256Mi")
     run_as_user: UserId = 10001
     read_only_root_filesystem: bool = True
-    writable_paths: list[str] = Field(default_factory=lambda: ["/tmp", "/var/run/squid", "/var/spool/squid", "/var/log/squid"])
+    writable_paths: list[WritablePath] = Field(default_factory=lambda: ["/tmp", "/var/run/squid", "/var/spool/squid", "/var/log/squid"])
     cluster_cidrs: list[Cidr] = Field(default_factory=lambda: list(DEFAULT_CLUSTER_CIDRS))
     # Ports the proxy may open on the internet; least privilege: web only unless the platform says otherwise.
     internet_ports: list[Port] = Field(default_factory=lambda: [80, 443], min_length=1)
 
-    _paths = field_validator("writable_paths")(_absolute_paths)
 
 
 def _kubernetes_version(value: object) -> str:

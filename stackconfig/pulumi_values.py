@@ -6,10 +6,9 @@ The one module of `stackconfig` that reads Pulumi's runtime: the program (`progr
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from stackconfig.load import NAMESPACE
+from stackconfig.load import NAMESPACE, decode_config_value
 
 
 def config_values() -> dict[str, Any]:
@@ -27,8 +26,5 @@ def config_values() -> dict[str, Any]:
         namespace, _, name = key.partition(":")
         if namespace != NAMESPACE:
             continue
-        try:
-            values[name] = json.loads(value) if isinstance(value, str) else value
-        except json.JSONDecodeError:
-            values[name] = value
+        values[name] = decode_config_value(value)
     return values

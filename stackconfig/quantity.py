@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 _SUFFIXES = {
-    "m": Fraction(1, 1000), "": Fraction(1), "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9),
+    "n": Fraction(1, 10**9), "u": Fraction(1, 10**6), "m": Fraction(1, 1000), "": Fraction(1), "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9),
     "T": Fraction(10**12), "P": Fraction(10**15), "E": Fraction(10**18),
     "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40),
     "Pi": Fraction(2**50), "Ei": Fraction(2**60),
@@ -13,7 +13,8 @@ _SUFFIXES = {
 
 
 def parse_quantity(text: str) -> Fraction:
-    """`'500m'` -> 1/2, `'1Gi'` -> 2**30. Input is already validated by `stackconfig.types.Quantity`."""
+    """`'500m'` -> 1/2, `'1Gi'` -> 2**30, `'1e3'` -> 1000. Input is already validated by
+    `stackconfig.types.Quantity`."""
     for suffix in sorted(_SUFFIXES, key=len, reverse=True):
         if suffix and text.endswith(suffix):
             return Fraction(text[: -len(suffix)]) * _SUFFIXES[suffix]

@@ -12,8 +12,23 @@ from pydantic import BeforeValidator, PlainSerializer
 # words the answer for a config path.
 from kube import names
 
-QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
-IMAGE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/:@+-]*$")
+# Kubernetes' quantity grammar (resource.Quantity): a decimal number, then a binary or decimal SI suffix or a
+# decimal exponent (`1e3`, `2E-3`).
+QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
+# Suffixes that make a quantity smaller than its number: fine for CPU (`500m`), nonsense for bytes.
+_SUB_UNIT = ("n", "u", "m")
+
+# Image references: the distribution/reference grammar Docker and containerd parse with.
+_ALNUM = r"[a-z0-9]+"
+_SEPARATOR = r"(?:[._]|__|-+)"
+_PATH_COMPONENT = rf"{_ALNUM}(?:{_SEPARATOR}{_ALNUM})*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
+_TAG = r"[\w][\w.-]{0,127}"
+_DIGEST = r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}"
+IMAGE = re.compile(rf"^(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)"
+                   rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$")
+MAX_IMAGE_NAME = 255
 
 
 # Pulumi carries resource inputs as protobuf doubles: an integer beyond 2**53 arrives as a different number.
@@ -25,7 +40,7 @@ MAX_INT32 = names.INT32_MAX
 def _strict_int(value: Any, what: str) -> int:
     # bool is an int in Python; `port: true` is a typo, not port 1.
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip()):  # not isdigit(): '²' is a digit
             value = int(value.strip())
         else:
             raise ValueError(f"must be {what}, got {value!r}")
@@ -127,17 +142,62 @@ def _cidr(value: Any) -> str:
 def _quantity(value: Any) -> str:
     if isinstance(value, bool):
         raise ValueError(f"must be a Kubernetes quantity such as '500m', '2' or '8Gi', got {value!r}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON config values (`pulumi config set`) carry 1e3 as 1000.0
     text = str(value) if isinstance(value, (int, float)) else _string(value, "a quantity")
     if not QUANTITY.match(text):
         raise ValueError(f"'{text}' is not a Kubernetes quantity (e.g. '500m', '2', '8Gi')")
     return text
 
 
+def _bytes(value: Any) -> str:
+    """A quantity of bytes: `m` (milli), `u`, `n` make no sense there, and `128m` is a typo for `128Mi`."""
+    text = _quantity(value)
+    if text.endswith(_SUB_UNIT):
+        number, suffix = text[:-1], text[-1]
+        if suffix == "m":
+            raise ValueError(f"'{text}' means {number} thousandths of a byte ('m' is milli); write '{number}Mi' "
+                             f"(mebibytes) or '{number}M' (megabytes)")
+        raise ValueError(f"'{text}' is a fraction of a byte; use a byte suffix such as Mi or Gi")
+    return text
+
+
 def _image(value: Any) -> str:
     text = _string(value, "a container image reference")
-    if not IMAGE.match(text) or text.endswith((":", "@", "/")):
-        raise ValueError(f"'{text}' is not a container image reference (e.g. 'nginx:1.27')")
+    match = IMAGE.match(text)
+    if match is None or len(match.group("name")) > MAX_IMAGE_NAME:
+        name = text.split("@", 1)[0]
+        path = name.split("/", 1)[1] if "/" in name and any(c in name.split("/", 1)[0] for c in ".:") else name
+        repository = path.rsplit(":", 1)[0] if ":" in path.rsplit("/", 1)[-1] else path
+        if repository != repository.lower():
+            why = ": repository names are lower case"
+        elif match is not None:
+            why = f": the name is longer than {MAX_IMAGE_NAME} characters"
+        else:
+            why = ""
+        raise ValueError(f"'{text}' is not a container image reference{why} (e.g. 'nginx:1.27')")
     return text
+
+
+def _dns_subdomain(value: Any) -> str:
+    name = _string(value, "a name")
+    if names.dns1123_subdomain(name):
+        raise ValueError(f"'{name}' is not a valid Kubernetes object name: lower-case letters, digits, '-' and '.', "
+                         "starting and ending with a letter or digit, at most 253 characters")
+    return name
+
+
+def _writable_path(value: Any) -> str:
+    path = _string(value, "an absolute path")
+    if not path.startswith("/"):
+        raise ValueError(f"{path!r} must be an absolute path")
+    parts = path.split("/")
+    if ".." in parts or "." in parts:
+        raise ValueError(f"{path!r} must not contain '.' or '..' (write the directory it means)")
+    if path.rstrip("/") == "":
+        raise ValueError("'/' would mount an empty directory over the whole root filesystem; name the "
+                         "directories the program writes to")
+    return path
 
 
 def _label_map(value: Any) -> dict[str, str]:
@@ -178,5 +238,8 @@ DnsLabel = Annotated[str, BeforeValidator(_dns_label)]
 AppName = Annotated[str, BeforeValidator(_app_name)]
 Cidr = Annotated[str, BeforeValidator(_cidr)]
 Quantity = Annotated[str, BeforeValidator(_quantity), PlainSerializer(str)]
+Bytes = Annotated[str, BeforeValidator(_bytes), PlainSerializer(str)]
+DnsSubdomain = Annotated[str, BeforeValidator(_dns_subdomain)]
+WritablePath = Annotated[str, BeforeValidator(_writable_path)]
 Image = Annotated[str, BeforeValidator(_image)]
 LabelMap = Annotated[dict[str, str], BeforeValidator(_label_map)]

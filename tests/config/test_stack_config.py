@@ -380,7 +380,7 @@ def test_format_quantity(value: Fraction, binary: bool, text: str) -> None:
     assert format_quantity(value, binary) == text
 
 
-@pytest.mark.parametrize("image", ["nginx:1.27", "ghcr.io/acme/shop-api:1.4.2", "registry:5000/a/b@sha256:abc"])
+@pytest.mark.parametrize("image", ["nginx:1.27", "ghcr.io/acme/shop-api:1.4.2", f"registry:5000/a/b@sha256:{'ab' * 32}"])
 def test_valid_images(image: str) -> None:
     assert ok(values(tenant("acme", app(backend={"image": image})))).config.tenants[0].apps[0].backend.image == image
 
@@ -422,7 +422,7 @@ def test_empty_label_value_is_a_valid_selector() -> None:
 
 def test_paths_must_be_absolute() -> None:
     assert problems_of_app(frontend={"writablePaths": ["/tmp", "cache"]}, database={"dataPath": "data"}) == [
-        f"{APP0}.frontend.writablePaths: 'cache' must be an absolute path",
+        f"{APP0}.frontend.writablePaths[1]: 'cache' must be an absolute path",
         f"{APP0}.database.dataPath: 'data' must be an absolute path",
     ]
 
@@ -531,10 +531,10 @@ def test_unknown_keys_are_errors_with_a_hint(raw: dict, expected: str) -> None:
     assert expected in problems(raw)
 
 
-def test_misspelt_resources_key_reports_both_the_gap_and_the_typo() -> None:
+def test_misspelt_resources_key_is_reported_with_a_hint() -> None:
+    # `limits` may be left out (Kubernetes defaults it), so the typo is the one problem.
     resources = {"requests": {"cpu": "1", "memory": "1Gi"}, "limit": {"cpu": "1", "memory": "1Gi"}}
     assert problems_of_app(backend={"resources": resources}) == [
-        f"{APP0}.backend.resources.limits: required",
         f"{APP0}.backend.resources.limit: unknown key; did you mean 'limits'? known keys: limits, requests",
     ]
 
