@@ -3,8 +3,13 @@ them. Analyses of a render add these so flows to DNS and from Prometheus can be 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from kube.labels import NAMESPACE_NAME
 from stackconfig.models import Cluster
+
+if TYPE_CHECKING:
+    from analysis.reachability.model import Cluster as Analysed
 
 DNS_WORKLOAD = "cluster-dns"
 MONITORING_WORKLOAD = "prometheus"
@@ -45,3 +50,33 @@ def dns_endpoint(cluster: Cluster) -> str:
 
 def monitoring_endpoint(cluster: Cluster) -> str:
     return f"{cluster.monitoring.namespace}/{MONITORING_WORKLOAD}"
+
+
+def default_cluster() -> Cluster:
+    """The config's defaults for DNS, monitoring and the proxy's forbidden ranges, when no stack is named."""
+    return Cluster.model_validate({"cni": "unspecified"})
+
+
+def missing_context(given: Analysed, cluster: Cluster | None = None) -> list[dict]:
+    """The stand-ins of `context_objects` that `given` lacks: a namespace not declared there, a DNS or
+    monitoring workload when no workload of that namespace carries the configured pod labels."""
+    from analysis.reachability.selectors import parse_selector
+
+    cluster = cluster if cluster is not None else default_cluster()
+    dns, monitoring = cluster.dns, cluster.monitoring
+    have = {(w.namespace, w.name) for w in given.workloads}
+    out = []
+    for obj in context_objects(cluster):
+        meta = obj["metadata"]
+        if obj["kind"] == "Namespace":
+            if meta["name"] in given.namespaces and given.namespaces[meta["name"]].declared:
+                continue
+        else:
+            ns = meta["namespace"]
+            labels = dns.pod_labels if ns == dns.namespace else monitoring.pod_labels
+            selector = parse_selector({"matchLabels": dict(labels)}, "selector", [])
+            if (ns, meta["name"]) in have or any(w.namespace == ns and selector.matches(w.labels)
+                                                 for w in given.workloads):
+                continue
+        out.append(obj)
+    return out

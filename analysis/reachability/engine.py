@@ -45,7 +45,7 @@ from .compile import (
 )
 from .ipblocks import Address, Network, endpoint_name, parse_address
 from .manifests import gc_paused
-from .model import Cluster, Workload
+from .model import NAME_LABEL, Cluster, Workload
 from .ports import (
     MAX_PORT,
     MIN_PORT,
@@ -155,13 +155,31 @@ class MatrixView(Mapping):
     def to_dict(self) -> dict[str, dict[str, bool]]:
         return {s: dict(self[s].items()) for s in self._names}
 
-    def json_rows(self) -> Iterator[tuple[str, str]]:
+    def allowed_pairs(self, sources: Sequence[str] | None = None,
+                      destinations: Sequence[str] | None = None) -> Iterator[tuple[str, list[str]]]:
+        """(src, the destinations it may reach, in `destinations` order) for each source; a workload is never its
+        own destination. The cost follows the allowed pairs, not the cells."""
+        dests = self._names if destinations is None else destinations
+        members: dict[int, list[int]] = {}
+        for j, n in enumerate(dests):
+            members.setdefault(self._cls[n], []).append(j)
+        mask = 0
+        for c in members:
+            mask |= 1 << c
+        for src in self._names if sources is None else sources:
+            hits = [j for c in iter_bits(self._rows[self._cls[src]] & mask) for j in members[c]]
+            hits.sort()
+            yield src, [dests[j] for j in hits if dests[j] != src]
+
+    def json_rows(self, sources: Sequence[str] | None = None,
+                  destinations: Sequence[str] | None = None) -> Iterator[tuple[str, str]]:
         """(src, its row as a JSON object) without building dicts: 3,000 workloads make 9M cells per port.
 
         Each row starts from a prepared all-false (or all-true, for dense rows) list of entries and only the
         exceptions are patched in, so the cost follows the allowed pairs rather than the cells.
         """
-        names = self._names
+        names = self._names if destinations is None else destinations
+        column = {n: j for j, n in enumerate(names)}
         keys = [json.dumps(n) + ": " for n in names]
         false_parts = [k + "false" for k in keys]
         true_parts = [k + "true" for k in keys]
@@ -172,7 +190,7 @@ class MatrixView(Mapping):
         for c in members:
             mask |= 1 << c
         half = len(members) // 2
-        for i, src in enumerate(names):
+        for src in self._names if sources is None else sources:
             bits = self._rows[self._cls[src]] & mask
             if bits.bit_count() <= half:
                 parts, patch, flip = false_parts.copy(), true_parts, bits
@@ -181,7 +199,8 @@ class MatrixView(Mapping):
             for c in iter_bits(flip):
                 for j in members[c]:
                     parts[j] = patch[j]
-            del parts[i]
+            if src in column:
+                del parts[column[src]]
             yield src, "{" + ", ".join(parts) + "}"
 
     def count_allowed(self) -> int:
@@ -556,7 +575,7 @@ class Engine:
     # A peer of the wrong kind (pod vs address) is farther from matching than any number of label differences.
     KIND_MISMATCH = 10
 
-    def _peer_reasons(self, cp: CompiledPolicy, rule: CompiledRule, idx: int, other: Endpoint) -> tuple[int, list[str]]:
+    def _peer_reasons(self, cp: CompiledPolicy, rule: CompiledRule, idx: int, other: Endpoint) -> tuple[float, list[str]]:
         peer = rule.peers[idx].peer  # type: ignore[index]
         if other.workload is None:
             if peer.ip_block is None:
@@ -566,9 +585,11 @@ class Engine:
             if hole is not None:
                 return 1, [f"{other.name} falls in the except range {hole}"]
             if other.address.version != block.cidr.version:  # type: ignore[union-attr]
-                return 1, [f"{other.name} is IPv{other.address.version}, {block.cidr} is "  # type: ignore[union-attr]
-                           f"IPv{block.cidr.version}"]
-            return 1, [f"{other.name} is outside {block.cidr}"]
+                return 1.9, [f"{other.name} is IPv{other.address.version}, {block.cidr} is "  # type: ignore[union-attr]
+                             f"IPv{block.cidr.version}"]
+            # Nearer blocks first: the fewer leading bits the address shares with the block, the farther it is.
+            apart = (int(other.address) ^ int(block.cidr.network_address)).bit_length()  # type: ignore[arg-type]
+            return 1 + apart / (2 * block.cidr.max_prefixlen + 1), [f"{other.name} is outside {block.cidr}"]
         w = other.workload
         if peer.ip_block is not None:
             return self.KIND_MISMATCH, [f"{other.name} is a pod; ipBlock peers only match addresses outside the cluster"]
@@ -577,9 +598,13 @@ class Engine:
             if w.namespace != cp.policy.namespace:
                 reasons.append(f"{other.name} is in namespace {w.namespace}, not {cp.policy.namespace}")
         else:
-            ns_labels = self.cluster.namespaces[w.namespace].labels
-            reasons += [f"namespace {w.namespace} {r.describe_miss(ns_labels)}"
-                        for r in peer.namespace_selector.misses(ns_labels)]
+            ns = self.cluster.namespaces[w.namespace]
+            misses = peer.namespace_selector.misses(ns.labels)
+            if misses and not ns.declared:
+                reasons.append(f"namespace {w.namespace} is not in the input, so its labels are unknown (only "
+                               f"{NAME_LABEL} is assumed)")
+            else:
+                reasons += [f"namespace {w.namespace} {r.describe_miss(ns.labels)}" for r in misses]
         if peer.pod_selector is not None:
             reasons += [f"{other.name} {r.describe_miss(w.labels)}" for r in peer.pod_selector.misses(w.labels)]
         return len(reasons), reasons
@@ -599,7 +624,7 @@ class Engine:
     def _misses(self, selecting: list[CompiledPolicy], direction: str, other: Endpoint, dst: Endpoint,
                 port: int, proto: str) -> list[Miss]:
         named = self._named(dst)
-        scored: list[tuple[int, Miss]] = []
+        scored: list[tuple[float, Miss]] = []
         for cp in selecting:
             rules = cp.rules(direction)
             if not rules:
@@ -806,13 +831,25 @@ class Engine:
             pos[endpoint_name(a)] = self.n_classes + j
         return names, pos
 
-    def matrix(self, ports: Iterable[tuple[int, str] | str], externals: Iterable[str] = ()) -> dict[tuple[int, str], MatrixView]:
-        """(port, protocol) -> src -> dst -> allowed, over every workload and external address (self excluded)."""
+    def matrix(self, ports: Iterable[tuple[int, str] | str], externals: Iterable[str] = (),
+               between_externals: bool = True) -> dict[tuple[int, str], MatrixView]:
+        """(port, protocol) -> src -> dst -> allowed, over every workload and external address (self excluded).
+
+        Nothing restricts traffic between two external addresses; with `between_externals=False` such pairs are
+        reported not allowed instead, as no policy governs them (the CLI's view: they are not cluster traffic)."""
         ext = self._externals(externals)
         names, pos = self._positions(ext)
         cache: dict[int, int] = {}
+        inside = (1 << self.n_classes) - 1
+
+        def rows(port: int, proto: str) -> list[int]:
+            computed = self._rows(port, proto, ext, cache)
+            if between_externals:
+                return computed
+            return [r if s < self.n_classes else r & inside for s, r in enumerate(computed)]
+
         return {
-            (port, proto): MatrixView(names, pos, self._rows(port, proto, ext, cache))
+            (port, proto): MatrixView(names, pos, rows(port, proto))
             for port, proto in _normalise_ports(ports)
         }
 

@@ -15,11 +15,6 @@ def graph_edges(engine: Engine, externals: Iterable[str] = ()) -> dict[tuple[str
     return edges
 
 
-def _outside_nodes(edges: dict[tuple[str, str], PortSet], engine: Engine) -> list[str]:
-    known = set(engine.workloads)
-    return sorted({n for pair in edges for n in pair if n not in known})
-
-
 def _by_namespace(engine: Engine) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for w in engine.workloads:
@@ -52,28 +47,78 @@ def mermaid(groups: dict[str, list[str]], outside: Iterable[str],
     return "\n".join(lines)
 
 
-def render_mermaid(engine: Engine, externals: Iterable[str] = ()) -> str:
-    edges = graph_edges(engine, externals)
-    return mermaid(_by_namespace(engine), _outside_nodes(edges, engine),
+Edges = dict[tuple[str, str], PortSet]
+
+
+def select(engine: Engine, edges: Edges, namespaces: Iterable[str] = ()) -> tuple[dict[str, list[str]], Edges]:
+    """(namespace -> workloads to draw, edges to draw): with `namespaces`, only edges from or to a workload of
+    one of them, and the workloads at their ends; without, everything."""
+    wanted = set(namespaces)
+    groups = _by_namespace(engine)
+    if not wanted:
+        return groups, edges
+    known = set(engine.workloads)
+
+    def inside(node: str) -> bool:
+        return node in known and node.split("/", 1)[0] in wanted
+
+    kept = {pair: ports for pair, ports in edges.items() if inside(pair[0]) or inside(pair[1])}
+    ends = {n for pair in kept for n in pair if n in known}
+    chosen = {ns: [w for w in members if ns in wanted or w in ends] for ns, members in groups.items()}
+    return {ns: members for ns, members in chosen.items() if members}, kept
+
+
+def by_namespace(groups: dict[str, list[str]], edges: Edges) -> tuple[dict[str, list[str]], Edges]:
+    """The same graph with one node per namespace (`ns:<name>`): edges between two namespaces merged, their
+    ports united; traffic inside a namespace is left out."""
+    node = {w: f"ns:{ns}" for ns, members in groups.items() for w in members}
+    merged: Edges = {}
+    for (s, d), ports in edges.items():
+        a, b = node.get(s, s), node.get(d, d)
+        if a == b:
+            continue
+        merged[(a, b)] = merged[(a, b)] | ports if (a, b) in merged else ports
+    return {}, merged
+
+
+def _outside(groups: dict[str, list[str]], edges: Edges) -> list[str]:
+    drawn = {w for members in groups.values() for w in members}
+    return sorted({n for pair in edges for n in pair if n not in drawn})
+
+
+def _label(node: str) -> str:
+    return node.split(":", 1)[1] if node.startswith(("ip:", "cidr:", "ns:")) else node
+
+
+def mermaid_graph(groups: dict[str, list[str]], edges: Edges) -> str:
+    return mermaid(groups, _outside(groups, edges),
                    [(s, d, str(ports), "-->") for (s, d), ports in sorted(edges.items())])
+
+
+def render_mermaid(engine: Engine, externals: Iterable[str] = ()) -> str:
+    return mermaid_graph(_by_namespace(engine), graph_edges(engine, externals))
 
 
 def _dot(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def render_dot(engine: Engine, externals: Iterable[str] = ()) -> str:
-    edges = graph_edges(engine, externals)
+def dot_graph(groups: dict[str, list[str]], edges: Edges) -> str:
     lines = ["digraph reachability {", "  rankdir=LR;", "  node [shape=box, style=rounded];"]
-    for ns, members in sorted(_by_namespace(engine).items()):
+    for ns, members in sorted(groups.items()):
         lines.append(f"  subgraph {_dot('cluster_' + ns)} {{")
         lines.append(f"    label={_dot(ns)};")
         for w in members:
             lines.append(f"    {_dot(w)} [label={_dot(w.split('/', 1)[1])}];")
         lines.append("  }")
-    for n in _outside_nodes(edges, engine):
-        lines.append(f"  {_dot(n)} [label={_dot(n.split(':', 1)[1])}, shape=ellipse, style=dashed];")
+    for n in _outside(groups, edges):
+        shape = "box, style=\"rounded,bold\"" if n.startswith("ns:") else "ellipse, style=dashed"
+        lines.append(f"  {_dot(n)} [label={_dot(_label(n))}, shape={shape}];")
     for (s, d), ports in sorted(edges.items()):
         lines.append(f"  {_dot(s)} -> {_dot(d)} [label={_dot(str(ports))}];")
     lines.append("}")
     return "\n".join(lines)
+
+
+def render_dot(engine: Engine, externals: Iterable[str] = ()) -> str:
+    return dot_graph(_by_namespace(engine), graph_edges(engine, externals))

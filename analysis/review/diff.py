@@ -3,22 +3,21 @@
 Flows are the graph's edges: workload pairs, plus the ipBlocks that policies name as `cidr:<block>` endpoints, so
 a widened load-balancer range shows up as a flow even when no `--external` address falls into it.
 Resource comparison ignores what the API server writes back (status, uid, resourceVersion, managedFields, ...)
-so a live export can be compared with a fresh render without noise.
+and the fields it fills in when a manifest leaves them out (`kube.serverside`: clusterIP, sessionAffinity: None,
+...), so a live export can be compared with a fresh render without noise.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from analysis.reachability.engine import Engine
 from analysis.reachability.graph import graph_edges
 from analysis.reachability.model import Cluster, Resource
 from analysis.reachability.ports import PortSet
+from kube.serverside import defaulted, strip_server_metadata
 
-_SERVER_METADATA = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink",
-                    "deletionTimestamp", "deletionGracePeriodSeconds")
-_SERVER_ANNOTATIONS = ("kubectl.kubernetes.io/last-applied-configuration", "deployment.kubernetes.io/revision")
 MAX_FIELDS = 12
 
 
@@ -59,37 +58,26 @@ class Diff:
         return not (self.gained or self.lost or self.added or self.removed or self.changed)
 
 
-def _normalise(obj: dict) -> dict:
-    out = {k: v for k, v in obj.items() if k != "status"}
-    meta = dict(out.get("metadata") or {})
-    for k in _SERVER_METADATA:
-        meta.pop(k, None)
-    ann = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in _SERVER_ANNOTATIONS}
-    if ann:
-        meta["annotations"] = ann
-    else:
-        meta.pop("annotations", None)
-    out["metadata"] = meta
-    return out
-
-
 def _short(v: Any) -> str:
     text = repr(v) if isinstance(v, str) else str(v)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def field_changes(old: Any, new: Any, path: str = "") -> list[str]:
-    """Leaf-level differences as "path: old -> new" lines; lists are compared by index."""
+def field_changes(old: Any, new: Any, path: str = "", ignore: Callable[[str, Any], bool] | None = None) -> list[str]:
+    """Leaf-level differences as "path: old -> new" lines; lists are compared by index. A field present on one
+    side only is not a difference when `ignore(path, value)` says so (a field the API server fills in)."""
     if isinstance(old, dict) and isinstance(new, dict):
         out: list[str] = []
         for k in sorted(set(old) | set(new), key=str):
             p = f"{path}.{k}" if path else str(k)
+            if (k not in old or k not in new) and ignore is not None and ignore(p, new[k] if k in new else old[k]):
+                continue
             if k not in old:
                 out.append(f"{p}: added {_short(new[k])}")
             elif k not in new:
                 out.append(f"{p}: removed")
             else:
-                out += field_changes(old[k], new[k], p)
+                out += field_changes(old[k], new[k], p, ignore)
         return out
     if isinstance(old, list) and isinstance(new, list):
         out = []
@@ -100,7 +88,7 @@ def field_changes(old: Any, new: Any, path: str = "") -> list[str]:
             elif i >= len(new):
                 out.append(f"{p}: removed")
             else:
-                out += field_changes(old[i], new[i], p)
+                out += field_changes(old[i], new[i], p, ignore)
         return out
     if old != new:
         return [f"{path}: {_short(old)} -> {_short(new)}"]
@@ -117,7 +105,9 @@ def diff_resources(old: Cluster, new: Cluster) -> tuple[list[ResourceChange], li
     removed = [ResourceChange(*k) for k in sorted(set(a) - set(b))]
     changed = []
     for k in sorted(set(a) & set(b)):
-        fields = field_changes(_normalise(a[k].obj), _normalise(b[k].obj))
+        kind = k[0]
+        fields = field_changes(strip_server_metadata(a[k].obj), strip_server_metadata(b[k].obj),
+                               ignore=lambda path, value, kind=kind: defaulted(kind, path, value))  # type: ignore[misc]
         if fields:
             if len(fields) > MAX_FIELDS:
                 fields = fields[:MAX_FIELDS] + [f"... and {len(fields) - MAX_FIELDS} more"]

@@ -6,9 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
-from tenancy.commands.engine_io import external_arg, load_or_report
-from analysis.review import render_json, render_markdown, render_text, review_clusters
+from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS
+from tenancy.commands.engine_io import add_verbose_arg, external_arg, load_or_report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,7 +17,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "change, or a live export and a render): network flows gained and lost per pair with their "
                     "port sets, resources added, removed or changed with a field-level summary, and warnings "
                     "for cross-tenant flows, flows into databases, new external exposure and removed data. "
-                    "--format markdown is written to be posted as a pull-request comment.")
+                    "Fields the API server fills in when a manifest leaves them out (clusterIP, sessionAffinity: "
+                    "None, ...) are not differences. --format markdown is written to be posted as a pull-request "
+                    "comment.",
+        epilog="Exit 0 (with --exit-code: 0 no warning, 1 at least one warning), 2 unreadable or empty input.")
     parser.add_argument("old", metavar="OLD", help="manifests before (file, directory or '-')")
     parser.add_argument("new", metavar="NEW", help="manifests after (file, directory or '-')")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -26,6 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="name leading the summary line, e.g. the stack (default: NEW's directory name)")
     parser.add_argument("--external", action="append", type=external_arg, default=[], metavar="IP",
                         help="external address to include in the flow comparison (repeatable)")
+    parser.add_argument("--exit-code", action="store_true",
+                        help="exit 1 when the change raises a warning (cross-tenant flow, flow into a database, new "
+                             "external exposure, removed data), as 'git diff --exit-code' does for changes")
+    add_verbose_arg(parser)
     parser.set_defaults(run=run)
 
 
@@ -37,8 +43,10 @@ def default_title(new: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    old = load_or_report([args.old])
-    new = load_or_report([args.new])
+    from analysis.review import render_json, render_markdown, render_text, review_clusters
+
+    old = load_or_report([args.old], args.verbose)
+    new = load_or_report([args.new], args.verbose)
     if old is None or new is None:
         return EXIT_BAD_INPUT
     r = review_clusters(old, new, args.title or default_title(args.new), args.external)
@@ -48,4 +56,4 @@ def run(args: argparse.Namespace) -> int:
         print(render_markdown(r))
     else:
         print(render_text(r))
-    return EXIT_OK
+    return EXIT_VIOLATIONS if args.exit_code and r.warnings() else EXIT_OK

@@ -37,10 +37,10 @@ from analysis.reachability.ipblocks import Network
 from analysis.reachability.model import Cluster as Analysed
 from analysis.reachability.model import Policy, Workload
 from analysis.reachability.selectors import Selector, parse_selector
-from analysis.checks.cluster_context import context_objects
+from analysis.checks.cluster_context import default_cluster, missing_context
 from specs.pods import SERVING_PORT_NAME
 from specs.plan import stack_objects
-from stackconfig.models import App, Cluster, StackConfig
+from stackconfig.models import App, StackConfig
 
 TIERS = ("frontend", "backend", "database")
 NOTHING = PortSet()
@@ -48,11 +48,6 @@ NOTHING = PortSet()
 
 def tcp(port: int | None) -> PortSet:
     return PortSet({"TCP": [(port, port)]}) if port else PortSet()
-
-
-def default_cluster() -> Cluster:
-    """The config's defaults for DNS, monitoring and the proxy's forbidden ranges, when no stack is named."""
-    return Cluster.model_validate({"cni": "unspecified"})
 
 
 def _selector(labels: dict[str, str]) -> Selector:
@@ -113,23 +108,7 @@ class Facts:
     # ------------------------------------------------------------------------------------------------ context
 
     def _missing_context(self, given: Analysed) -> list[dict]:
-        dns, monitoring = self.cluster_config.dns, self.cluster_config.monitoring
-        have = {(w.namespace, w.name) for w in given.workloads}
-        out = []
-        for obj in context_objects(self.cluster_config):
-            meta = obj["metadata"]
-            if obj["kind"] == "Namespace":
-                if meta["name"] in given.namespaces and given.namespaces[meta["name"]].declared:
-                    continue
-            else:
-                ns = meta["namespace"]
-                labels = dns.pod_labels if ns == dns.namespace else monitoring.pod_labels
-                selector = _selector(labels)
-                if (ns, meta["name"]) in have or any(w.namespace == ns and selector.matches(w.labels)
-                                                     for w in given.workloads):
-                    continue
-            out.append(obj)
-        return out
+        return missing_context(given, self.cluster_config)
 
     # ------------------------------------------------------------------------------------------------ intent
 

@@ -10,7 +10,7 @@ validated (kinds without a schema, an unshipped Kubernetes version) and belong o
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from analysis.checks.violation import Violation
 
@@ -40,9 +40,9 @@ def object_subject(obj: Any) -> str:
 
 
 def validate(manifests: Sequence[Any], kubernetes_version: str = "1.32", locations: Sequence[str] | None = None,
-             schema: bool = True) -> tuple[list[Violation], list[str]]:
+             schema: bool = True, progress: Callable[[], None] | None = None) -> tuple[list[Violation], list[str]]:
     """Violations of every object (sorted, without repeats), and notes. `locations[i]` ("file doc n") is added to
-    object i's findings so a user can find it."""
+    object i's findings so a user can find it; `progress` is called after each object."""
     version, note = resolve_version(kubernetes_version)
     notes = [note] if note and schema else []
     found: set[Violation] = set()
@@ -57,4 +57,6 @@ def validate(manifests: Sequence[Any], kubernetes_version: str = "1.32", locatio
                 found.add(Violation("openapi-schema", subject, f"{problem} (Kubernetes {version}){at}"))
             if skipped and skipped not in notes:
                 notes.append(f"{skipped}; not schema-validated")
+        if progress is not None:
+            progress()
     return sorted(found), notes
