@@ -86,8 +86,10 @@ def _dependency_key(resource: Any) -> str:
     return f"{resource._type}::{resource._name}"
 
 
-def record(program: Callable[[], None], stack: str, config: dict[str, str], secret_keys: list[str] = ()) -> Recording:
-    """Run `program` as stack `stack` of project `tenancy` with `config` (namespaced keys, JSON-encoded values)."""
+def record(program: Callable[[], None], stack: str, config: dict[str, str], secret_keys: list[str] = (),
+           on_resource: Callable[[], None] | None = None) -> Recording:
+    """Run `program` as stack `stack` of project `tenancy` with `config` (namespaced keys, JSON-encoded values);
+    `on_resource` is called as each resource is created (progress)."""
     recorder = _Recorder()
     pulumi.runtime.set_mocks(recorder, project=PROJECT, stack=stack, preview=False)
     pulumi.runtime.set_all_config(dict(config), list(secret_keys))
@@ -106,6 +108,8 @@ def record(program: Callable[[], None], stack: str, config: dict[str, str], secr
             retain_on_delete=bool(opts.retain_on_delete) if opts else False,
             depends_on=[_dependency_key(d) for d in (opts.depends_on or [])] if opts and isinstance(opts.depends_on, list) else [],
         ))
+        if on_resource is not None:
+            on_resource()
         return None
 
     # set_mocks keeps the process's root stack across runs, and with it every transformation registered so far.
@@ -124,3 +128,29 @@ def record(program: Callable[[], None], stack: str, config: dict[str, str], secr
 def config_for_pulumi(values: dict[str, Any]) -> dict[str, str]:
     """Pulumi keeps every config value as a string; structured ones as JSON."""
     return {k: v if isinstance(v, str) else json.dumps(v) for k, v in values.items()}
+
+
+def close_event_loop() -> None:
+    """Close the event loop Pulumi's runtime ran on, as `asyncio.run` would: cancel what is left, shut down async
+    generators and the default executor. Left open, the loop is collected during interpreter shutdown, where
+    `BaseEventLoop.__del__` now and then finds its executor half torn down and prints a traceback (about one
+    run in twelve). For the CLI, after its one render; a process that renders again gets a fresh loop."""
+    import asyncio
+
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    if loop.is_running() or loop.is_closed():
+        return
+    try:
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Callable
 from pathlib import Path
 
 import yaml
 
-from stackconfig import ConfigError, ParsedConfig, parse_config, read_stack_file
-from stackconfig.load import NAMESPACE, stack_path
+from stackconfig import ParsedConfig, parse_config, read_stack_file
+from stackconfig.load import stack_path
+from tenancy import signals
 from tenancy.outdir import replace_directory
 from tenancy.recording import REDACTED, Recording, config_for_pulumi, record
 
@@ -30,9 +32,13 @@ class Render:
         return [r.inputs for r in self.recording.custom() if r.type.startswith("kubernetes:")]
 
     def by_file(self) -> dict[str, list[dict]]:
+        """`<namespace>.yaml` per namespace, its Namespace object first, so that `kubectl apply -f DIR` succeeds
+        in whatever order it takes the files (it sorts them by name, and a tenant named `0day` sorts before
+        `_cluster.yaml`); `_cluster.yaml` holds any other cluster-scoped object."""
         files: dict[str, list[dict]] = defaultdict(list)
         for manifest in self.manifests():
-            namespace = manifest.get("metadata", {}).get("namespace")
+            meta = manifest.get("metadata", {})
+            namespace = meta.get("name") if manifest.get("kind") == "Namespace" else meta.get("namespace")
             files[f"{namespace}.yaml" if namespace else CLUSTER_FILE].append(manifest)
         files.setdefault(CLUSTER_FILE, [])
         for docs in files.values():
@@ -46,18 +52,18 @@ def _apply_order(manifest: dict) -> tuple:
     return rank, manifest.get("metadata", {}).get("name", "")
 
 
-def render_stack(stack: str, config_dir: Path | None = None) -> Render:
+def render_stack(stack: str, config_dir: Path | None = None,
+                 on_resource: Callable[[], None] | None = None) -> Render:
     """Render `config_dir/Pulumi.<stack>.yaml` (default: the project's) with this repository's program.
 
-    Raises ConfigError (with path-named problems) before anything is registered when the config is bad."""
+    Raises ConfigError (with path-named problems) before anything is registered when the config is bad: the stack
+    file is read, limited (`kube.yamllimits`) and validated before Pulumi is even imported. `on_resource` is
+    called as each resource registers (progress)."""
+    stack_file = read_stack_file(stack_path(stack, config_dir))
+    # Validate first, outside the Pulumi run, so a bad config registers nothing at all.
+    parse_config(stack_file.tenancy_values())
     import program  # the very module `pulumi up` runs
 
-    stack_file = read_stack_file(stack_path(stack, config_dir))
-    secure_tenancy = sorted(k for k in stack_file.secret_keys if k.startswith(f"{NAMESPACE}:"))
-    if secure_tenancy:
-        raise ConfigError([
-            f"{k}: is a secure value; the offline render cannot decrypt it (keep tenancy config in plain text, "
-            "secrets belong in Kubernetes Secrets)" for k in secure_tenancy])
     # Other namespaces' secrets (a kubeconfig, say) are never decrypted here: the program sees a redaction.
     values = {k: (REDACTED if k in stack_file.secret_keys else v) for k, v in stack_file.values.items()}
     parsed: ParsedConfig | None = None
@@ -67,9 +73,7 @@ def render_stack(stack: str, config_dir: Path | None = None) -> Render:
         parsed = program.load_config()
         program.build(parsed.config)
 
-    # Validate first, outside the Pulumi run, so a bad config registers nothing at all.
-    parse_config(stack_file.namespace_values())
-    recording = record(run, stack, config_for_pulumi(values), sorted(stack_file.secret_keys))
+    recording = record(run, stack, config_for_pulumi(values), sorted(stack_file.secret_keys), on_resource)
     assert parsed is not None
     return Render(stack, parsed, recording)
 
@@ -106,7 +110,9 @@ def to_yaml(docs: list[dict]) -> str:
 
 def write_atomically(files: dict[str, list[dict]], out_dir: Path, header: str) -> None:
     """Write the files into a staging directory, then swap it in as `out_dir` (see `tenancy.outdir`): readers see
-    the old render or the new one, never half, and nothing but a previous render is ever replaced.
+    the old render or the new one, never half, and nothing but a previous render is ever replaced. Ctrl-C or
+    SIGTERM while writing removes the staging directory (tenancy.signals); the swap itself finishes before a signal
+    is acted on.
 
     Raises OutputRefused or OutputFailed (one line each) with `out_dir` untouched."""
 
@@ -114,7 +120,18 @@ def write_atomically(files: dict[str, list[dict]], out_dir: Path, header: str) -
         for name, docs in files.items():
             (staging / name).write_text(header + to_yaml(docs), encoding="utf-8")
 
-    replace_directory(out_dir, write)
+    replace_directory(out_dir, write, on_abort=signals.cleanup, uninterrupted=signals.deferred)
+
+
+def by_kind(files: dict[str, list[dict]]) -> list[tuple[str, int, int]]:
+    """(kind, objects, files holding some) in apply order: the summary of a render too big to list per file."""
+    objects: Counter = Counter()
+    holding: Counter = Counter()
+    for docs in files.values():
+        kinds = Counter(d.get("kind", "?") for d in docs)
+        objects.update(kinds)
+        holding.update(kinds.keys())
+    return [(k, objects[k], holding[k]) for k in sorted(objects, key=lambda k: _apply_order({"kind": k}))]
 
 
 def summary(files: dict[str, list[dict]]) -> list[tuple[str, str, int]]:

@@ -73,9 +73,14 @@ def test_render_has_one_file_per_namespace_and_a_cluster_file(dev, tmp_path):
     # plus the marker that lets the next render replace this directory (and nothing else)
     assert names == sorted([".tenancy-render", "_cluster.yaml", *(f"{n}.yaml" for n in namespaces)])
     for path in out.glob("*.yaml"):
-        expected_ns = None if path.name == "_cluster.yaml" else path.stem
-        for doc in yaml.safe_load_all(path.read_text()):
-            assert doc["metadata"].get("namespace") == expected_ns, (path.name, doc["metadata"])
+        docs = list(yaml.safe_load_all(path.read_text()))
+        if path.name == "_cluster.yaml":
+            assert all(doc["kind"] != "Namespace" and not doc["metadata"].get("namespace") for doc in docs)
+            continue
+        # Each namespace's file creates the namespace first, so `kubectl apply -f DIR` works in any file order.
+        assert docs[0]["kind"] == "Namespace" and docs[0]["metadata"]["name"] == path.stem
+        for doc in docs[1:]:
+            assert doc["metadata"].get("namespace") == path.stem, (path.name, doc["metadata"])
 
 
 def test_render_is_deterministic(tmp_path):
