@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,11 +22,12 @@ from typing import Iterator
 from analysis.reachability import Cluster, ManifestError, load_paths
 from analysis.review import ReviewSection, failure_section, fit, review_clusters
 from analysis.review.markdown import BUDGET, Section, code
+from stackconfig.load import stack_name_problem
+from tenancy import signals
+from tenancy.progress import Progress
 
 MARKER = "<!-- tenancy-preview -->"
 RENDER_TIMEOUT = 900
-# Pulumi's own rule for stack names; anything else could also escape the project directory as a path.
-STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+\Z")
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
 
@@ -49,8 +50,27 @@ def stack_file(stack: str) -> str:
     return f"Pulumi.{stack}.yaml"
 
 
+def _stack_of(file_name: str) -> str | None:
+    if file_name.startswith("Pulumi.") and file_name.endswith(".yaml") and len(file_name) > len("Pulumi..yaml"):
+        return file_name[len("Pulumi."):-len(".yaml")]
+    return None
+
+
 def working_tree_stacks(project: Path) -> list[str]:
-    return sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project.glob("Pulumi.*.yaml"))
+    return sorted(s for p in project.glob("Pulumi.*.yaml") if (s := _stack_of(p.name)) is not None)
+
+
+def default_stacks(project: Path, commit: str) -> list[str]:
+    """Both sides' stacks: one deleted (or added) since `commit` is a change to review too."""
+    return sorted({*working_tree_stacks(project), *stacks_at(project, commit)})
+
+
+def stacks_at(project: Path, commit: str) -> list[str]:
+    """The stacks whose Pulumi.<stack>.yaml the project directory holds at `commit`."""
+    listed = _git(["ls-tree", "--name-only", commit, "--", "."], project)  # relative to the project directory
+    if listed.returncode != 0:
+        return []
+    return sorted(s for line in listed.stdout.splitlines() if (s := _stack_of(line.rsplit("/", 1)[-1])) is not None)
 
 
 def resolve(project: Path, ref: str) -> tuple[str, str]:
@@ -76,17 +96,31 @@ def worktree(project: Path, commit: str) -> Iterator[Path]:
     """A detached checkout of `commit`, removed again whatever happens inside."""
     tmp = Path(tempfile.mkdtemp(prefix="tenancy-preview-"))
     path = tmp / "base"
-    try:
-        added = _git(["worktree", "add", "--detach", "--quiet", str(path), commit], project)
-        if added.returncode != 0:
-            raise PreviewError(f"git worktree add failed: {added.stderr.strip()}")
-        yield path
-    finally:
+
+    def remove() -> None:
         if path.exists():
             _git(["worktree", "remove", "--force", str(path)], project)
         shutil.rmtree(tmp, ignore_errors=True)
         # A worktree whose directory vanished some other way leaves a registration behind.
         _git(["worktree", "prune"], project)
+
+    with signals.cleanup(remove):  # Ctrl-C or SIGTERM: removed before the process exits
+        try:
+            added = _git(["worktree", "add", "--detach", "--quiet", str(path), commit], project)
+            if added.returncode != 0:
+                raise PreviewError(f"git worktree add failed: {added.stderr.strip()}")
+            yield path
+        finally:
+            remove()
+
+
+_renders: set[subprocess.Popen] = set()
+
+
+def _stop_renders() -> None:
+    for proc in list(_renders):
+        proc.kill()
+        proc.wait()
 
 
 def render(cwd: Path, stack: str, out: Path) -> Side:
@@ -95,13 +129,19 @@ def render(cwd: Path, stack: str, out: Path) -> Side:
         return Side(missing=True)
     env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "PYTHONDONTWRITEBYTECODE": "1"}
     cmd = [sys.executable, "-m", "tenancy", "render", "--stack", stack, "--out", str(out)]
-    try:
-        done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=RENDER_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return Side(error=[f"render did not finish within {RENDER_TIMEOUT} s"])
-    if done.returncode != 0:
-        text = _ANSI.sub("", done.stderr + done.stdout)
-        return Side(error=[line.rstrip() for line in text.strip().splitlines()] or [f"exit code {done.returncode}"])
+    with subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as proc:
+        _renders.add(proc)  # a signal stops the renders before the worktree goes
+        try:
+            stdout, stderr = proc.communicate(timeout=RENDER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return Side(error=[f"render did not finish within {RENDER_TIMEOUT} s"])
+        finally:
+            _renders.discard(proc)
+    if proc.returncode != 0:
+        text = _ANSI.sub("", stderr + stdout)
+        return Side(error=[line.rstrip() for line in text.strip().splitlines()] or [f"exit code {proc.returncode}"])
     return Side(out=out)
 
 
@@ -129,24 +169,29 @@ def section(stack: str, base: Side, head: Side, ref: str) -> tuple[Section, bool
 
 def preview(project: Path, ref: str, stacks: list[str], budget: int = BUDGET) -> tuple[str, bool]:
     """The PR comment for `stacks` between `ref` and the working tree of `project`, and whether any failed."""
-    bad = [s for s in stacks if not STACK_NAME.match(s)]
-    if bad:
-        raise PreviewError(f"invalid stack name {bad[0]!r} (letters, digits, '-', '_' and '.')")
+    for stack in stacks:
+        problem = stack_name_problem(stack)
+        if problem:
+            raise PreviewError(problem)
     commit, prefix = resolve(project, ref)
-    stacks = list(dict.fromkeys(stacks or working_tree_stacks(project)))
+    stacks = list(dict.fromkeys(stacks or default_stacks(project, commit)))
     if not stacks:
-        raise PreviewError(f"no Pulumi.<stack>.yaml in {project}; name stacks with --stack")
+        raise PreviewError(f"no Pulumi.<stack>.yaml in {project} nor at {ref}; name stacks with --stack")
     unknown = [s for s in stacks if not (project / stack_file(s)).exists()
                and not exists_at(project, commit, prefix + stack_file(s))]
     if unknown:
         raise PreviewError(f"no {stack_file(unknown[0])} in the working tree nor at {ref}")
-    with worktree(project, commit) as base_tree, tempfile.TemporaryDirectory(prefix="tenancy-renders-") as tmp:
+    with worktree(project, commit) as base_tree, tempfile.TemporaryDirectory(prefix="tenancy-renders-") as tmp, \
+            signals.cleanup(lambda: shutil.rmtree(tmp, ignore_errors=True)), signals.cleanup(_stop_renders):
         jobs = [(stack, side, base_tree / prefix if side == "base" else project)
                 for stack in stacks for side in ("base", "head")]
         # Each render is a separate Python process dominated by CPU: run them side by side.
-        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 2))) as pool:
+        with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 2))) as pool, \
+                Progress("rendering stacks at the base and in the working tree", total=len(jobs)) as progress:
             futures = {(stack, side): pool.submit(render, cwd, stack, Path(tmp) / side / stack)
                        for stack, side, cwd in jobs}
+            for _ in as_completed(futures.values()):
+                progress.advance()
             sides = {key: f.result() for key, f in futures.items()}
         results = [section(stack, sides[(stack, "base")], sides[(stack, "head")], ref) for stack in stacks]
     head = f"{MARKER}\n## Tenancy preview against {code(ref)} ({commit[:12]})"
