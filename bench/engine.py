@@ -2,9 +2,10 @@
 
     venv/bin/python bench/engine.py [--sizes 10,100,1000] [--ports 8080/TCP,5432/TCP,53/UDP] [--flows]
 
-Each tenant gets a namespace with a three-tier app (frontend/backend Deployments, database StatefulSet) and the
-policies the tenancy program renders for it: default deny, DNS egress, monitoring ingress, tier flows, LB ingress,
-egress via the proxy, and a cross-tenant consumer allowance for every tenth tenant (~8-9 policies per tenant).
+Each tenant gets a namespace with a three-tier app (frontend/backend Deployments, database StatefulSet) and
+exactly the objects the program creates for it, built by `specs.plan` from a generated stack config (LB range on
+every frontend, internet egress for every backend, a cross-tenant consumer for every tenth tenant), plus the
+cluster services (DNS, monitoring) the analyses add.
 Manifests are written as one YAML file per namespace (like `render`), then each size runs in a fresh process
 so peak RSS is per size: time to load (parse + normalise), to build the engine (classes, indexes, compiled
 policies), and to compute the full matrix for the ports (every source x destination x port decided).
@@ -23,109 +24,47 @@ import time
 
 import yaml
 
+from analysis.checks.cluster_context import context_objects
+from specs.plan import stack_objects
+from stackconfig import StackConfig, parse_config
+
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-TIERS = (("frontend", "Deployment", 8080), ("backend", "Deployment", 8080), ("database", "StatefulSet", 5432))
 
 
-def _np(ns, name, spec):
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": name, "namespace": ns}, "spec": spec}
-
-
-def _sel(app, tier):
-    return {"matchLabels": {"app.kubernetes.io/part-of": app, "app.kubernetes.io/component": tier}}
-
-
-def _workload(ns, app, tier, kind, port, tenant):
-    labels = {"app.kubernetes.io/name": f"{app}-{tier}", "app.kubernetes.io/part-of": app,
-              "app.kubernetes.io/component": tier, "tenancy/tenant": tenant}
-    # Separate dicts per use: a shared one would be dumped as a YAML anchor/alias, which kubectl never emits.
-    labels2 = dict(labels)
-    ports = [{"name": "http" if tier != "database" else "db", "containerPort": port},
-             {"name": "metrics", "containerPort": 9090}]
-    return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": f"{app}-{tier}", "namespace": ns, "labels": labels},
-            "spec": {"replicas": 2, "selector": {"matchLabels": {"app.kubernetes.io/name": f"{app}-{tier}"}},
-                     "template": {"metadata": {"labels": labels2},
-                                  "spec": {"containers": [{"name": tier, "image": "example/app:1", "ports": ports}]}}}}
-
-
-def tenant_objects(i: int, n: int) -> list[dict]:
-    t = f"t{i:04d}"
-    app = f"app{i:04d}"
-    ns = t
-    objs = [{"apiVersion": "v1", "kind": "Namespace",
-             "metadata": {"name": ns, "labels": {"tenancy/tenant": t, "pod-security.kubernetes.io/enforce": "restricted"}}}]
-    objs += [_workload(ns, app, tier, kind, port, t) for tier, kind, port in TIERS]
-    objs += [
-        _np(ns, "default-deny", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}),
-        _np(ns, "allow-dns", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
-            "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
-                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-            "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}]}),
-        _np(ns, "allow-monitoring", {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{
-            "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
-                      "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}],
-            "ports": [{"port": "metrics"}]}]}),
-        _np(ns, f"{app}-frontend-lb", {"podSelector": _sel(app, "frontend"), "policyTypes": ["Ingress"], "ingress": [{
-            "from": [{"ipBlock": {"cidr": "203.0.113.0/24"}}], "ports": [{"port": 8080}]}]}),
-        _np(ns, f"{app}-frontend-to-backend", {"podSelector": _sel(app, "frontend"), "policyTypes": ["Egress"],
-                                               "egress": [{"to": [{"podSelector": _sel(app, "backend")}],
-                                                           "ports": [{"port": 8080}]}]}),
-        _np(ns, f"{app}-backend-from-frontend", {"podSelector": _sel(app, "backend"), "policyTypes": ["Ingress"],
-                                                 "ingress": [{"from": [{"podSelector": _sel(app, "frontend")}],
-                                                              "ports": [{"port": "http"}]}]}),
-        _np(ns, f"{app}-backend-to-database", {"podSelector": _sel(app, "backend"), "policyTypes": ["Egress"], "egress": [
-            {"to": [{"podSelector": _sel(app, "database")}], "ports": [{"port": 5432}]},
-            {"to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "egress-proxy"}},
-                     "podSelector": {"matchLabels": {"app.kubernetes.io/name": "egress-proxy"}}}],
-             "ports": [{"port": 3128}]}]}),
-        _np(ns, f"{app}-database-from-backend", {"podSelector": _sel(app, "database"), "policyTypes": ["Ingress"],
-                                                 "ingress": [{"from": [{"podSelector": _sel(app, "backend")}],
-                                                              "ports": [{"port": 5432}]}]}),
-    ]
-    if i % 10 == 0 and n > 1:
-        j = (i + 1) % n
-        objs.append(_np(ns, f"{app}-backend-consumers", {"podSelector": _sel(app, "backend"), "policyTypes": ["Ingress"],
-                                                         "ingress": [{"from": [{
-                                                             "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": f"t{j:04d}"}},
-                                                             "podSelector": _sel(f"app{j:04d}", "backend")}],
-                                                             "ports": [{"port": 8080}]}]}))
-    return objs
-
-
-def platform_objects() -> dict[str, list[dict]]:
-    def pod(ns, name, labels, ports):
-        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": ns},
-                "spec": {"template": {"metadata": {"labels": labels}, "spec": {"containers": [
-                    {"name": name, "image": "x", "ports": ports}]}}}}
-    return {
-        "kube-system": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}},
-                        pod("kube-system", "coredns", {"k8s-app": "kube-dns"},
-                            [{"name": "dns", "containerPort": 53, "protocol": "UDP"},
-                             {"name": "dns-tcp", "containerPort": 53}])],
-        "monitoring": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "monitoring"}},
-                       pod("monitoring", "prometheus", {"app.kubernetes.io/name": "prometheus"},
-                           [{"name": "web", "containerPort": 9090}])],
-        "egress-proxy": [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "egress-proxy"}},
-                         pod("egress-proxy", "egress-proxy", {"app.kubernetes.io/name": "egress-proxy"},
-                             [{"name": "proxy", "containerPort": 3128}]),
-                         _np("egress-proxy", "proxy", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"],
-                                                       "ingress": [{"from": [{"namespaceSelector": {}}], "ports": [{"port": 3128}]}],
-                                                       "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [
-                                                           "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]}}]}]})],
-    }
+def generated_config(n: int) -> StackConfig:
+    """n tenants of one three-tier app each: an LB range on every frontend, internet egress for every backend and a
+    cross-tenant consumer for every tenth tenant; validated like any stack config."""
+    tenants = []
+    for i in range(n):
+        app: dict = {
+            "name": f"app{i:04d}",
+            "frontend": {"image": "example/web:1", "replicas": 2, "loadBalancer": {"sourceRanges": ["203.0.113.0/24"]}},
+            "backend": {"image": "example/api:1", "replicas": 2, "internetEgress": True},
+            "database": {"storage": "1Gi"},
+        }
+        if i % 10 == 0 and n > 1:
+            j = (i + 1) % n
+            app["consumers"] = [{"tenant": f"t{j:04d}", "app": f"app{j:04d}", "tier": "backend"}]
+        tenants.append({"name": f"t{i:04d}", "apps": [app]})
+    cluster = {"cni": "calico", "egressProxy": {"enabled": True}}
+    return parse_config({"cluster": cluster, "tenants": tenants}).config
 
 
 def write_cluster(n: int, out: str) -> int:
+    """The program's objects for `generated_config(n)` (specs.plan, the composition `pulumi up` deploys) plus the
+    cluster services it relies on, one YAML file per namespace like `render`."""
+    config = generated_config(n)
+    objects = stack_objects(config) + context_objects(config.cluster)
+    files: dict[str, list[dict]] = {}
+    for obj in objects:
+        meta = obj.get("metadata", {})
+        name = meta.get("namespace") or (meta["name"] if obj["kind"] == "Namespace" else "_cluster")
+        files.setdefault(name, []).append(obj)
     os.makedirs(out, exist_ok=True)
-    count = 0
-    files = platform_objects()
-    files.update({f"t{i:04d}": tenant_objects(i, n) for i in range(n)})
     for name, objs in files.items():
         with open(os.path.join(out, f"{name}.yaml"), "w") as fh:
             yaml.dump_all(objs, fh, Dumper=DUMPER, sort_keys=False)
-        count += len(objs)
-    return count
+    return len(objects)
 
 
 def measure(path: str, ports: list[str], flows: bool) -> dict:

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from analysis.checks.invariants import check
 from specs.plan import stack_objects
 from tests.property.strategies import stack_config
-from tests.property.test_isolation_properties import analyse_config
+from tests.scenarios.analysis import analyse_config
 
 
 def main() -> int:

@@ -2,7 +2,8 @@
 
 `names` holds the API server's syntax for object names, label keys and values and port names; `labels` spells the
 label contract once (tenant label, part-of/component, tier and platform names) for the builders that write it and
-the analyses that read it back.
+the analyses that read it back; `endpoints` is the one value type for `namespace/workload`, `ip:<address>` and
+`cidr:<block>`.
 
-May import only the standard library: everything else imports it, so it imports nothing of the project.
+Imports nothing of the project (an import-linter contract): everything else imports it.
 """

@@ -1,4 +1,4 @@
-"""Naming and label conventions (DESIGN.md "Naming conventions"); tooling relies on them, keep them stable."""
+"""Naming and label conventions (docs/design.md "Label contract"); tooling relies on them, keep them stable."""
 
 from __future__ import annotations
 

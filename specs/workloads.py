@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kube.labels import (
     COMPONENT,
     NAME,
@@ -58,7 +60,7 @@ def deployment(tenant: Tenant, app: App, tier: str) -> dict:
 
 def _database_container(app: App) -> ContainerSpec:
     database = app.database
-    env = [{"name": "PGDATA", "value": f"{database.data_path}/pgdata"}]
+    env: list[dict[str, Any]] = [{"name": "PGDATA", "value": f"{database.data_path}/pgdata"}]
     if database.password_secret:
         env.append({"name": "POSTGRES_PASSWORD",
                     "valueFrom": {"secretKeyRef": {"name": database.password_secret, "key": "password"}}})

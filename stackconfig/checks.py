@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import posixpath
+from fractions import Fraction
 from typing import Iterator
 
 from stackconfig import cni
@@ -235,7 +236,7 @@ def _consumer_problems(config: StackConfig, tenant: Tenant, app: App, path: str)
 
 def _quota_problems(tenant: Tenant, path: str) -> Iterator[str]:
     """Pods beyond the quota are refused by the API server at scale-up: say so at review time instead."""
-    cpu = memory = storage = 0
+    cpu = memory = storage = Fraction(0)
     pods = 0
     for app in tenant.apps:
         for tier in (app.frontend, app.backend, app.database):

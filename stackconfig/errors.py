@@ -7,6 +7,7 @@ import typing
 from typing import Any, Iterable, Sequence
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 
 class ConfigError(Exception):
@@ -67,7 +68,7 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _message(error: dict[str, Any], model: type[BaseModel]) -> str:
+def _message(error: ErrorDetails, model: type[BaseModel]) -> str:
     kind = error["type"]
     loc = error["loc"]
     if kind == "extra_forbidden":

@@ -1,4 +1,4 @@
-"""The stack config contract (DESIGN.md) as pydantic models: camelCase keys, defaults, unknown keys rejected.
+"""The stack config contract (README "Stack config reference") as pydantic models: camelCase keys, defaults, unknown keys rejected.
 
 Field-level rules live in `stackconfig.types`; rules spanning fields (unique names, dangling consumers, quota fit)
 live in `stackconfig.checks`, so that every problem is reported at once rather than the first one only.

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import REPO_ROOT
 
 STACKS = ("dev", "staging", "prod")
 _renders: dict = {}
@@ -24,6 +22,11 @@ def rendered(stack: str):
 @pytest.fixture(scope="session")
 def dev():
     return rendered("dev")
+
+
+@pytest.fixture(scope="session")
+def staging():
+    return rendered("staging")
 
 
 @pytest.fixture(scope="session")

@@ -152,11 +152,11 @@ def render_text(d: Diff) -> str:
         if items:
             lines.append(f"{title} ({len(items)}):")
             lines += [f"  {mark} {_flow_line(c)}" for c in items]
-    for title, items, mark in (("resources added", d.added, "+"), ("resources removed", d.removed, "-"),
-                               ("resources changed", d.changed, "~")):
-        if items:
-            lines.append(f"{title} ({len(items)}):")
-            for r in items:
+    for title, resources, mark in (("resources added", d.added, "+"), ("resources removed", d.removed, "-"),
+                                   ("resources changed", d.changed, "~")):
+        if resources:
+            lines.append(f"{title} ({len(resources)}):")
+            for r in resources:
                 lines.append(f"  {mark} {r.ref}")
                 lines += [f"      {f}" for f in r.fields]
     return "\n".join(lines)
@@ -167,7 +167,7 @@ def render_json(d: Diff) -> dict:
         return {"from": c.src, "to": c.dst, "ports": str(c.ports), "before": str(c.before), "after": str(c.after)}
 
     def res(r: ResourceChange) -> dict:
-        out = {"kind": r.kind, "namespace": r.namespace or None, "name": r.name}
+        out: dict[str, Any] = {"kind": r.kind, "namespace": r.namespace or None, "name": r.name}
         if r.fields:
             out["fields"] = list(r.fields)
         return out

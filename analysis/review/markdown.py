@@ -316,7 +316,7 @@ def _share(sections: Sequence[Section], room: int) -> list[Trim]:
     left = room
     for k, i in enumerate(order):
         allowance = left // (len(sections) - k)
-        for trims[i] in sections[i].steps():
+        for trims[i] in sections[i].steps():  # noqa: B020 - each step is stored as it is tried; the last one tried stays
             if size(sections[i].render(trims[i])) <= allowance:
                 break
         left -= size(sections[i].render(trims[i]))

@@ -65,8 +65,8 @@ def flow_warnings(change: FlowChange, cluster: Cluster, workloads: dict[str, Wor
     return out
 
 
-def _networks(texts: Iterable[object]) -> list:
-    nets = []
+def _networks(texts: Iterable[object]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network | str]:
+    nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network | str] = []
     for t in texts:
         try:
             nets.append(ipaddress.ip_network(str(t), strict=False))

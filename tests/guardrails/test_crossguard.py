@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import runpy
-from pathlib import Path
 
 import pulumi_policy
 import pytest
@@ -25,8 +24,8 @@ from guardrails import pack
 from analysis.checks.invariants import check
 from stackconfig import read_stack_file
 from tenancy.recording import config_for_pulumi
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 OPTS = PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 
 

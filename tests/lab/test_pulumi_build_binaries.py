@@ -38,9 +38,11 @@ def _plugin_channel(binary: Path, *args: str) -> Iterator[grpc.Channel]:
     """Start a Pulumi plugin, read the port it prints first, and open a channel to it."""
     proc = subprocess.Popen([str(binary), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None
+        assert proc.stdout is not None and proc.stderr is not None
         first = proc.stdout.readline().strip()
-        assert first.isdigit(), f"{binary.name} printed {first!r} instead of its port: {proc.stderr.read()[-2000:]}"
+        if not first.isdigit():
+            proc.kill()
+            pytest.fail(f"{binary.name} printed {first!r} instead of its port: {proc.stderr.read()[-2000:]}")
         channel = grpc.insecure_channel(f"127.0.0.1:{first}")
         grpc.channel_ready_future(channel).result(timeout=30)
         try:

@@ -20,7 +20,7 @@ from tenancy.lab import build_pulumi
 ROOT = Path(__file__).resolve().parents[2]
 VERSIONS = lab_build.load_versions()
 STACK = "test"
-DOWNLOAD_WORDS = ("downloading", "installing plugin", "plugin install", "get.pulumi.com", "github.com/pulumi")
+DOWNLOAD_WORDS = ("downloading", "installing plugin", "doing install", "get.pulumi.com", "github.com/pulumi")
 # A closed port on loopback: the provider sees a kubeconfig whose cluster does not answer.
 KUBECONFIG = """apiVersion: v1
 kind: Config

@@ -7,13 +7,12 @@ protected stack every object being deleted that holds data (namespaces, database
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from tenancy.render import render_stack
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_KINDS = ("kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim")
 
 

@@ -16,7 +16,7 @@ from pulumi.runtime.sync_await import _sync_await
 from stackconfig import read_stack_file
 from tenancy.cli import main as cli
 from tenancy.recording import clean
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import REPO_ROOT
 
 
 def _read_render(out: Path) -> dict[tuple, dict]:

@@ -9,7 +9,7 @@ import pytest
 
 import tenancy.render
 from tenancy.cli import main as cli
-from tests.config.bad_corpus import bad_config_files, expected_problems
+from tests.stackconfig.bad_corpus import bad_config_files, expected_problems
 
 
 @pytest.mark.parametrize("stack_file", bad_config_files(), ids=lambda p: p.stem)

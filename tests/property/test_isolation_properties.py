@@ -10,25 +10,14 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 
-from analysis.reachability import Engine, load_objects
 from specs.plan import stack_objects
 from stackconfig import parse_config
-from tests.scenarios.analysis import Analysis, intruder_objects
-from analysis.checks.intent import probe_addresses
+from tests.scenarios.analysis import analyse_config
 from analysis.checks.invariants import check
-from analysis.checks.cluster_context import context_objects
 
 from .strategies import stack_config
 
 EXAMPLES = int(os.environ.get("TENANCY_PROPERTY_EXAMPLES", "40"))
-
-
-def analyse_config(raw: dict) -> Analysis:
-    config = parse_config(raw).config
-    objects = [*stack_objects(config), *context_objects(config.cluster), *intruder_objects()]
-    engine = Engine(load_objects(objects))
-    externals = probe_addresses(config)
-    return Analysis(config, engine, externals, engine.flows(externals))
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 
 from analysis.checks.intent import declared_flows, probe_addresses, program_namespaces
 from analysis.reachability import Engine, PortSet, load_objects
+from kube.endpoints import Endpoint
 from analysis.checks.cluster_context import context_objects
-from stackconfig import StackConfig
+from specs.plan import stack_objects
+from stackconfig import StackConfig, parse_config
 from tenancy.render import Render
 
 INTRUDER = "intruder/attacker"
@@ -32,7 +34,8 @@ class Analysis:
     flows: dict[tuple[str, str], PortSet]
 
     def owned(self, endpoint: str) -> bool:
-        return not endpoint.startswith("ip:") and endpoint.split("/", 1)[0] in program_namespaces(self.config)
+        parsed = Endpoint.parse(endpoint)
+        return parsed.is_workload and parsed.namespace in program_namespaces(self.config)
 
     def program_flows(self) -> dict[tuple[str, str], PortSet]:
         """Allowed flows with a program-owned workload at either end (context pods' own traffic is not ours)."""
@@ -49,11 +52,21 @@ class Analysis:
 
     def tenant_workloads(self) -> list[str]:
         tenants = {t.name for t in self.config.tenants}
-        return [w for w in self.engine.workloads if w.split("/", 1)[0] in tenants]
+        return [w for w in self.engine.workloads if Endpoint.parse(w).namespace in tenants]
 
 
 def analyse(render: Render, extra: list[dict] = ()) -> Analysis:
     config = render.parsed.config
     engine = Engine(load_objects([*render.manifests(), *context_objects(config.cluster), *intruder_objects(), *extra]))
+    externals = probe_addresses(config)
+    return Analysis(config, engine, externals, engine.flows(externals))
+
+
+def analyse_config(raw: dict) -> Analysis:
+    """The program's objects for a raw stack config (specs.plan, no Pulumi), analysed with the cluster around them:
+    what the property tests and bench/property.py check."""
+    config = parse_config(raw).config
+    objects = [*stack_objects(config), *context_objects(config.cluster), *intruder_objects()]
+    engine = Engine(load_objects(objects))
     externals = probe_addresses(config)
     return Analysis(config, engine, externals, engine.flows(externals))

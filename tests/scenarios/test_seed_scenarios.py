@@ -1,4 +1,4 @@
-"""The ten seed scenarios (../shared/seeds/networkpolicy-scenarios.txt), each proved with the reachability
+"""The ten seed scenarios (docs/scenarios.md), each proved with the reachability
 engine over the program's own render, not by inspecting dicts."""
 
 from __future__ import annotations
@@ -23,9 +23,8 @@ def dev_analysis(dev):
 
 
 @pytest.fixture(scope="module")
-def staging_analysis():
-    from tests.conftest import rendered
-    return analyse(rendered("staging"))
+def staging_analysis(staging):
+    return analyse(staging)
 
 
 def test_scenario_01_default_behaviour(dev, dev_analysis):

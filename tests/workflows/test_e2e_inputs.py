@@ -14,8 +14,8 @@ import yaml
 
 from e2e import kind_overrides, probe
 from stackconfig import parse_config, read_stack_file
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")
 # Must match the ports the probe step of .github/workflows/e2e-kind.yml asks the matrix for.
 PROBE_PORTS = ("8080/TCP", "5432/TCP", "8000/TCP", "9090/TCP")

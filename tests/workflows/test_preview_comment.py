@@ -10,8 +10,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = REPO_ROOT / ".github" / "scripts" / "preview-comment.js"
 MARKER = "<!-- tenancy-preview -->"
 BOT = "github-actions[bot]"

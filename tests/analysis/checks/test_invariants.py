@@ -5,16 +5,15 @@ opens them, and holes found wherever an ipBlock puts them."""
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 
 import pytest
 
 from analysis.checks.invariants import RULES, Facts, Violation, check
 from stackconfig import parse_config, read_stack_file
 
-from .test_check import find, netpol, tier
+from tests.handwritten import find, netpol, tier
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 MANAGED_BY = "app.kubernetes.io/managed-by"
 
 

@@ -2,13 +2,13 @@
 
 Reusable outside this directory, e.g. to run `python -m tenancy render` on every file and expect exit 2:
 
-    from tests.config.bad_corpus import bad_config_files, expected_problems
+    from tests.stackconfig.bad_corpus import bad_config_files, expected_problems
 
 Paths in read-level problems (unreadable file, bad YAML, ...) appear as the file name alone: the corpus test
 reads each file by its name from inside tests/bad_configs. A caller that shows the file under another path
 passes `shown_as` to `expected_problems`. See tests/bad_configs/README.md.
 
-`python tests/config/bad_corpus.py FILE...` prints what the config loader says about each file today, to help
+`python -m tests.stackconfig.bad_corpus FILE...` prints what the config loader says about each file today, to help
 write a new `.expected` (read it before trusting it).
 """
 
@@ -18,7 +18,9 @@ import os
 import sys
 from pathlib import Path
 
-CORPUS_DIR = Path(__file__).resolve().parents[1] / "bad_configs"
+from tests.paths import TESTS_DIR
+
+CORPUS_DIR = TESTS_DIR / "bad_configs"
 
 
 def bad_config_files() -> list[Path]:

@@ -2,7 +2,7 @@
 exact located lines in the `.expected` next to each file.
 
 Lines name the file as the command was given it: the corpus tests run from inside tests/bad_manifests with the
-bare file name. `python tests/guardrails/bad_manifests.py FILE...` prints what the loader says about each file
+bare file name. `python -m tests.analysis.checks.bad_manifests FILE...` prints what the loader says about each file
 today, to help write a new `.expected` (read it before trusting it). See tests/bad_manifests/README.md.
 """
 
@@ -12,7 +12,9 @@ import os
 import sys
 from pathlib import Path
 
-CORPUS_DIR = Path(__file__).resolve().parents[1] / "bad_manifests"
+from tests.paths import TESTS_DIR
+
+CORPUS_DIR = TESTS_DIR / "bad_manifests"
 
 
 def bad_manifest_files() -> list[Path]:

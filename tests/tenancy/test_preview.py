@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tenancy.cli import main
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t",
            "GIT_COMMITTER_EMAIL": "t@example.com", "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 NEW_CONSUMER = """          database: {image: postgres:16, storage: 5Gi, passwordSecret: portal-db-credentials}

@@ -12,7 +12,7 @@ from analysis.review.diff import diff_clusters, field_changes
 from analysis.reachability.graph import render_dot, render_mermaid
 from tenancy.cli import main
 
-from .test_cli import OBJS
+from tests.tenancy.shop import OBJS
 
 
 def mutated(fn):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.config.bad_corpus import CORPUS_DIR, actual_problems, bad_config_files, expected_file, expected_problems
+from tests.stackconfig.bad_corpus import CORPUS_DIR, actual_problems, bad_config_files, expected_file, expected_problems
 
 FILES = bad_config_files()
 

@@ -11,24 +11,10 @@ import yaml
 
 from analysis.checks.invariants import RULES
 from tenancy.cli import main
+from tests.handwritten import find, netpol, tier
+from tests.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 WIDENING = "tenant-authored-widening"
-
-
-def netpol(namespace: str, name: str, spec: dict) -> dict:
-    """A policy a tenant writes by hand: no managed-by label."""
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-            "metadata": {"name": name, "namespace": namespace}, "spec": spec}
-
-
-def tier(app: str, component: str) -> dict:
-    return {"matchLabels": {"app.kubernetes.io/part-of": app, "app.kubernetes.io/component": component}}
-
-
-def find(manifests: list[dict], namespace: str, name: str) -> dict:
-    return next(m for m in manifests if m["kind"] == "NetworkPolicy"
-                and (m["metadata"]["namespace"], m["metadata"]["name"]) == (namespace, name))
 
 
 def without(manifests: list[dict], namespace: str, name: str) -> list[dict]:

@@ -1,0 +1,69 @@
+"""Endpoints as the engine, the review and the checks name them: one value type instead of string slicing.
+
+    acme/shop-backend     a workload (namespace/name)
+    ip:203.0.113.7        an external address
+    cidr:203.0.113.0/24   an ipBlock a policy names (the review's flows into and out of ranges)
+
+`Endpoint.parse(text)` reads any of them and `str(endpoint)` writes the same text back, so the strings on the
+command line, in JSON and in reports stay exactly what they are.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from enum import Enum
+
+ADDRESS_PREFIX = "ip:"
+BLOCK_PREFIX = "cidr:"
+
+
+class EndpointKind(Enum):
+    WORKLOAD = "workload"
+    ADDRESS = "address"
+    BLOCK = "block"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    kind: EndpointKind
+    namespace: str | None  # workloads only
+    name: str  # the workload's name, the address or the block, as written
+
+    @classmethod
+    def parse(cls, text: str) -> Endpoint:
+        """Raises ValueError for text that is none of the three forms (the message says which forms exist)."""
+        if text.startswith(ADDRESS_PREFIX):
+            return cls(EndpointKind.ADDRESS, None, text[len(ADDRESS_PREFIX):])
+        if text.startswith(BLOCK_PREFIX):
+            return cls(EndpointKind.BLOCK, None, text[len(BLOCK_PREFIX):])
+        namespace, slash, name = text.partition("/")
+        if not slash or not namespace or not name:
+            raise ValueError(f"{text!r} is not an endpoint: expected namespace/workload, ip:<address> or cidr:<block>")
+        return cls(EndpointKind.WORKLOAD, namespace, name)
+
+    @classmethod
+    def workload(cls, namespace: str, name: str) -> Endpoint:
+        return cls(EndpointKind.WORKLOAD, namespace, name)
+
+    @property
+    def is_workload(self) -> bool:
+        return self.kind is EndpointKind.WORKLOAD
+
+    @property
+    def is_external(self) -> bool:
+        """An address or a block: something outside the cluster, never a pod."""
+        return self.kind is not EndpointKind.WORKLOAD
+
+    def address(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+        """The address of an `ip:` endpoint (ValueError for other kinds or an unparsable address)."""
+        if self.kind is not EndpointKind.ADDRESS:
+            raise ValueError(f"{self} is not an address")
+        return ipaddress.ip_address(self.name)
+
+    def __str__(self) -> str:
+        if self.kind is EndpointKind.ADDRESS:
+            return ADDRESS_PREFIX + self.name
+        if self.kind is EndpointKind.BLOCK:
+            return BLOCK_PREFIX + self.name
+        return f"{self.namespace}/{self.name}"
