@@ -91,6 +91,8 @@ def test_preview_runs_the_program_on_the_ambient_plugins_without_any_download(la
     proc = lab.run("preview", "--non-interactive", "--stack", STACK, "--logtostderr", "-v=9")
     out = proc.stdout + proc.stderr
     _no_download(proc.stdout, lab)
+    # The engine's own log (-v=9): every required plugin was found, none was to be installed.
+    assert "doing install" not in proc.stderr and "not installed" not in proc.stderr, proc.stderr[-4000:]
     release = VERSIONS["pulumi-kubernetes"]["python_sdk"]
     # The engine used the binaries on PATH (ambient plugins), the provider at the pinned release.
     assert str(lab_build.binary_path("pulumi-resource-kubernetes")) in out, out[-4000:]
