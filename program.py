@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pulumi
 
-from components import Platform, Tenant, ThreeTierApp
+from components import ClusterPolicies, Platform, Tenant, ThreeTierApp
 from stackconfig import ConfigError, ParsedConfig, StackConfig, parse_config
+from stackconfig.cni import NO_ADMIN_POLICIES
 from stackconfig.pulumi_values import config_values
 
 
@@ -19,6 +20,8 @@ def load_config() -> ParsedConfig:
 
 def build(config: StackConfig) -> dict[str, Tenant]:
     Platform("platform", config.cluster, config.tenants)
+    if config.cluster.admin_policy_api != NO_ADMIN_POLICIES:
+        ClusterPolicies("cluster-policies", config)
     tenants = {t.name: Tenant(t.name, t, config.cluster) for t in config.tenants}
     for tenant in config.tenants:
         for app in tenant.apps:

@@ -32,7 +32,16 @@ def resource_name(manifest: dict) -> str:
     return f"{namespace}/{metadata['name']}" if namespace else metadata["name"]
 
 
+# Groups of CustomResourceDefinitions the program creates objects of (network-policy-api's cluster policies):
+# no typed class, the manifest as it is.
+CUSTOM_GROUPS = ("policy.networking.k8s.io",)
+
+
 def create(manifest: dict, opts: Optional[pulumi.ResourceOptions] = None) -> pulumi.CustomResource:
+    if manifest["apiVersion"].split("/")[0] in CUSTOM_GROUPS:
+        return k8s.apiextensions.CustomResource(
+            resource_name(manifest), api_version=manifest["apiVersion"], kind=manifest["kind"],
+            metadata=manifest["metadata"], spec=manifest["spec"], opts=opts)
     cls = _CLASSES[(manifest["apiVersion"], manifest["kind"])]
     fields = {_snake(k): v for k, v in manifest.items() if k not in ("apiVersion", "kind")}
     return cls(resource_name(manifest), opts=opts, **fields)

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from kube.labels import proxy_selector, tier_selector, workload_name
+from policies.baseline_deny import tenants_baseline
+from policies.cluster_policy import LIMITS, as_api, check_size
+from policies.consumer_pass import consumer_passes
 from policies.dns import dns_egress
 from policies.egress_proxy import proxy_ingress, proxy_internet_egress
 from policies.flows import Pods, allow_flow, egress_to, ingress_from
 from policies.isolation import default_deny
-from kube.labels import proxy_selector, tier_selector, workload_name
 from policies.load_balancer import load_balancer_ingress
 from policies.monitoring import monitoring_ingress
-from stackconfig.models import App, Cluster, Tenant
+from policies.tenant_boundary import tenant_boundary
+from stackconfig.cni import NO_ADMIN_POLICIES
+from stackconfig.models import App, Cluster, StackConfig, Tenant
 
 
 def namespace_baseline(namespace: str, cluster: Cluster) -> list[dict]:
@@ -74,3 +79,26 @@ def app_policies(tenant: Tenant, app: App, cluster: Cluster) -> dict[str, list[d
         by_namespace.setdefault(consumer.tenant, []).append(
             egress_to(to_name, "consumer", source, pods("backend"), backend.port))
     return by_namespace
+
+
+def cluster_policies(config: StackConfig) -> list[dict]:
+    """The Platform-owned cluster policies, which tenants cannot touch (cluster-scoped; tenants hold `admin` in
+    their namespace only), in the API the cluster implements; none with `adminPolicies: none` (issue 13).
+
+    Admin tier: the declared cross-tenant consumers Passed to the namespace policies, then each tenant's
+    boundary. Baseline tier: default deny for tenant namespaces, with DNS, for pods no NetworkPolicy selects."""
+    cluster = config.cluster
+    api = cluster.admin_policy_api
+    if api == NO_ADMIN_POLICIES:
+        return []
+    known = [cluster.dns.namespace, cluster.monitoring.namespace]
+    if cluster.egress_proxy.enabled:
+        known.append(cluster.egress_proxy.namespace)
+    policies = [
+        *consumer_passes(config, LIMITS[api]),
+        *(tenant_boundary(tenant.name, known) for tenant in config.tenants),
+        tenants_baseline(cluster.dns.namespace, cluster.dns.pod_labels, cluster.dns.port),
+    ]
+    for policy in policies:
+        check_size(policy, LIMITS[api])
+    return [as_api(policy, api) for policy in policies]

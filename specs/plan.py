@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from policies import app_policies, platform_policies, tenant_policies
+from policies import app_policies, cluster_policies, platform_policies, tenant_policies
 from specs import tenant as tenant_specs
 from specs import workloads
 from stackconfig.models import App, Cluster, StackConfig, Tenant
@@ -77,9 +77,14 @@ def app_objects(tenant: Tenant, app: App, cluster: Cluster) -> AppObjects:
     )
 
 
+def cluster_policy_objects(config: StackConfig) -> list[dict]:
+    """The admin- and baseline-tier cluster policies (none with `adminPolicies: none`)."""
+    return cluster_policies(config)
+
+
 def stack_objects(config: StackConfig) -> list[dict]:
     """Every Kubernetes object the program creates for `config`, without Pulumi."""
-    objects = platform_objects(config.cluster, config.tenants).all()
+    objects = [*platform_objects(config.cluster, config.tenants).all(), *cluster_policy_objects(config)]
     for tenant in config.tenants:
         objects += tenant_objects(tenant, config.cluster).all()
     for tenant in config.tenants:

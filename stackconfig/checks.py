@@ -21,6 +21,7 @@ RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-
 def cross_field_problems(config: StackConfig) -> list[str]:
     return [
         *_cni_problems(config),
+        *_admin_policy_problems(config),
         *_cluster_cidr_problems(config),
         *_proxy_namespace_problems(config),
         *_tenant_name_problems(config),
@@ -68,12 +69,62 @@ def _proxy_warnings(config: StackConfig) -> Iterator[str]:
 
 
 def cni_warnings(config: StackConfig) -> list[str]:
+    return [*_enforcement_warnings(config), *admin_policy_warnings(config)]
+
+
+def _enforcement_warnings(config: StackConfig) -> list[str]:
     support = cni.classify(config.cluster.cni)
     if support is cni.CniSupport.UNKNOWN:
         return [f"{CLUSTER}.cni: {cni.unknown_message(config.cluster.cni)}"]
     if support is cni.CniSupport.NON_ENFORCING and config.cluster.allow_unenforced_policies:
         return [f"{CLUSTER}.cni: {cni.acknowledged_message(config.cluster.cni)}"]
     return []
+
+
+def admin_policy_warnings(config: StackConfig) -> list[str]:
+    cluster = config.cluster
+    chosen, support = cluster.admin_policies, cni.classify(cluster.cni)
+    defaulted_to_none = chosen is None and cluster.admin_policy_api == cni.NO_ADMIN_POLICIES
+    if defaulted_to_none and support is not cni.CniSupport.NON_ENFORCING:
+        return [f"{CLUSTER}.adminPolicies: {cni.admin_policies_default_message(cluster.cni)}"]
+    unimplemented = chosen not in (None, cni.NO_ADMIN_POLICIES) and chosen not in cni.admin_policy_apis(cluster.cni)
+    if unimplemented and (support is cni.CniSupport.UNKNOWN or cluster.allow_unenforced_policies):
+        return [f"{CLUSTER}.adminPolicies: {cni.admin_policies_unverified_message(cluster.cni, str(chosen))}"]
+    return []
+
+
+def _admin_policy_problems(config: StackConfig) -> Iterator[str]:
+    cluster = config.cluster
+    chosen, support = cluster.admin_policies, cni.classify(cluster.cni)
+    if chosen not in (None, cni.NO_ADMIN_POLICIES) and chosen not in cni.admin_policy_apis(cluster.cni) \
+            and support is not cni.CniSupport.UNKNOWN and not cluster.allow_unenforced_policies:
+        yield f"{CLUSTER}.adminPolicies: {cni.admin_policies_unsupported_message(cluster.cni, chosen)}"
+    api = cluster.admin_policy_api
+    if api == cni.NO_ADMIN_POLICIES:
+        return
+    limits = cni.ADMIN_POLICY_LIMITS[api]
+    # The consumer passes (policies/consumer_pass.py) are the only cluster policies that grow with the config:
+    # one object per group of pods, one rule per `limits.peers` peers (and, on the consumer's side, per port).
+    outgoing: dict[tuple[str, str, str], dict[int, set[tuple[str, str]]]] = {}
+    for i, tenant in enumerate(config.tenants):
+        for j, app in enumerate(tenant.apps):
+            sources = {(c.tenant, c.app, c.tier) for c in app.consumers if c.tenant != tenant.name}
+            rules = -(-len(sources) // limits.peers)
+            if rules > limits.rules:
+                yield (f"{TENANTS}[{i}].apps[{j}].consumers: {len(sources)} consumers from other tenants; one "
+                       f"{api} admits at most {limits.rules} rules of {limits.peers} peers "
+                       f"({limits.rules * limits.peers} consumers) into one backend. Group consumers into fewer "
+                       "apps, or set tenancy:cluster.adminPolicies: none")
+            for source in sources:
+                outgoing.setdefault(source, {}).setdefault(app.backend.port, set()).add((tenant.name, app.name))
+    for (tenant_name, app_name, tier), ports in sorted(outgoing.items()):
+        rules = sum(-(-len(backends) // limits.peers) for backends in ports.values())
+        if rules > limits.rules:
+            count = sum(len(b) for b in ports.values())
+            yield (f"{TENANTS}: {tenant_name}/{app_name} {tier} consumes {count} backends of other tenants on "
+                   f"{len(ports)} ports; one {api} admits at most {limits.rules} rules of {limits.peers} peers "
+                   f"(one rule per port and per {limits.peers} backends). Declare fewer consumers, or set "
+                   "tenancy:cluster.adminPolicies: none")
 
 
 def _cni_problems(config: StackConfig) -> Iterator[str]:

@@ -6,6 +6,7 @@ not exist. Names are compared lower-case.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 ENFORCING = frozenset({
@@ -54,3 +55,79 @@ def acknowledged_message(cni: str) -> str:
         f"CNI '{cni}' does not enforce NetworkPolicy and tenancy:cluster.allowUnenforcedPolicies is true: "
         "policies are rendered but tenants are NOT isolated on this cluster"
     )
+
+
+# --- cluster policies (SIG-Network network-policy-api) ---------------------------------------------------------
+
+NO_ADMIN_POLICIES = "none"
+CLUSTER_NETWORK_POLICY = "ClusterNetworkPolicy"  # policy.networking.k8s.io/v1alpha2, network-policy-api >= v0.2.0
+ADMIN_NETWORK_POLICY = "AdminNetworkPolicy"  # policy.networking.k8s.io/v1alpha1 (+ BaselineAdminNetworkPolicy)
+ADMIN_POLICY_CHOICES = (NO_ADMIN_POLICIES, CLUSTER_NETWORK_POLICY, ADMIN_NETWORK_POLICY)
+
+
+@dataclass(frozen=True)
+class ApiLimits:
+    """Per-object maxima of a cluster policy API (its CRD's maxItems)."""
+
+    rules: int  # ingress rules, and egress rules, per object
+    peers: int  # from/to peers per rule
+    protocols: int  # protocols (v1alpha2) or ports (v1alpha1) per rule
+
+
+ADMIN_POLICY_LIMITS = {
+    CLUSTER_NETWORK_POLICY: ApiLimits(rules=25, peers=25, protocols=25),
+    ADMIN_NETWORK_POLICY: ApiLimits(rules=100, peers=100, protocols=100),
+}
+
+# Which plugins implement which cluster policy API, the default first. Source: network-policy-api's
+# implementations page as of its v0.3.0 release (updated 21 April 2026). Plugins not listed implement neither.
+ADMIN_POLICY_APIS: dict[str, tuple[str, ...]] = {
+    # ClusterNetworkPolicy (standard channel) from Calico v3.32; AdminNetworkPolicy/BANP in v3.29-v3.31.
+    "calico": (CLUSTER_NETWORK_POLICY, ADMIN_NETWORK_POLICY),
+    "antrea": (ADMIN_NETWORK_POLICY,),
+    "ovn-kubernetes": (ADMIN_NETWORK_POLICY,),
+    # Kube-OVN's ClusterNetworkPolicy support is experimental; its AdminNetworkPolicy support is standard.
+    "kube-ovn": (ADMIN_NETWORK_POLICY,),
+}
+
+
+def admin_policy_apis(cni: str) -> tuple[str, ...]:
+    return ADMIN_POLICY_APIS.get(cni.strip().lower(), ())
+
+
+def default_admin_policies(cni: str) -> str:
+    """What `tenancy:cluster.adminPolicies` means when it is not set: the plugin's preferred API, else none."""
+    apis = admin_policy_apis(cni)
+    return apis[0] if apis else NO_ADMIN_POLICIES
+
+
+_WITHOUT = ("tenant owners (bound to the `admin` ClusterRole in their namespace) can widen their namespace's "
+            "isolation with NetworkPolicies of their own; `tenancy check` reports such policies as "
+            "tenant-authored-widening")
+
+
+def admin_policies_default_message(cni: str) -> str:
+    """Why no cluster policies are rendered when adminPolicies is unset."""
+    if classify(cni) is CniSupport.UNKNOWN:
+        why = f"cannot tell whether CNI '{cni}' implements ClusterNetworkPolicy or AdminNetworkPolicy"
+    else:
+        why = f"CNI '{cni}' implements neither ClusterNetworkPolicy nor AdminNetworkPolicy"
+    return (f"no admin-tier cluster policies: {why}, so adminPolicies defaults to none and {_WITHOUT}. "
+            "Set adminPolicies explicitly if the cluster does implement one (or to none to silence this)")
+
+
+def admin_policies_unsupported_message(cni: str, api: str) -> str:
+    apis = admin_policy_apis(cni)
+    offer = f"it implements {' and '.join(apis)}" if apis else "it implements neither cluster policy API"
+    return (f"{api} is not implemented by CNI '{cni}' ({offer}): the policies would be accepted by the API server "
+            "(given the CRDs) and then ignored, so tenants could still widen their isolation. Choose "
+            f"{' or '.join([*apis, NO_ADMIN_POLICIES])}, or set tenancy:cluster.allowUnenforcedPolicies: true to "
+            "acknowledge that they are not enforced")
+
+
+def admin_policies_unverified_message(cni: str, api: str) -> str:
+    if classify(cni) is CniSupport.UNKNOWN:
+        return (f"cannot tell whether CNI '{cni}' implements {api}; the cluster policies are rendered, verify that "
+                "they are enforced before relying on them")
+    return (f"CNI '{cni}' does not implement {api} and tenancy:cluster.allowUnenforcedPolicies is true: the "
+            "cluster policies are rendered but NOT enforced on this cluster")

@@ -11,6 +11,7 @@ from typing import Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from stackconfig import cni
 from stackconfig.types import (
     AppName,
     Cidr,
@@ -203,6 +204,8 @@ class Cluster(Strict):
     dns: Dns = Field(default_factory=Dns)
     monitoring: Monitoring = Field(default_factory=Monitoring)
     egress_proxy: EgressProxy = Field(default_factory=EgressProxy)
+    # Platform-owned cluster policies tenants cannot override (issue 13); None: what the CNI implements.
+    admin_policies: Optional[Literal["none", "ClusterNetworkPolicy", "AdminNetworkPolicy"]] = None
 
     _version = field_validator("kubernetes_version", mode="before")(_kubernetes_version)
 
@@ -212,6 +215,12 @@ class Cluster(Strict):
         if not isinstance(value, str) or not value.strip():
             raise ValueError(f"must name the cluster's CNI plugin (e.g. calico, cilium), got {value!r}")
         return value.strip().lower()
+
+    @property
+    def admin_policy_api(self) -> str:
+        """The cluster policy API to render ("none", "ClusterNetworkPolicy" or "AdminNetworkPolicy"): the one
+        configured, else the CNI's default from the CNI table (stackconfig/cni.py)."""
+        return self.admin_policies or cni.default_admin_policies(self.cni)
 
 
 class StackConfig(Strict):

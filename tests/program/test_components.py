@@ -8,13 +8,16 @@ NAMESPACE = "kubernetes:core/v1:Namespace"
 POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 PVC = "kubernetes:core/v1:PersistentVolumeClaim"
 WORKLOADS = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
-COMPONENT_TYPES = {"tenancy:index:Platform", "tenancy:index:Tenant", "tenancy:index:ThreeTierApp"}
+COMPONENT_TYPES = {"tenancy:index:Platform", "tenancy:index:Tenant", "tenancy:index:ThreeTierApp",
+                   "tenancy:index:ClusterPolicies"}
 
 
 def test_components_use_three_part_type_tokens(any_stack):
     components = Counter(r.type for r in any_stack.recording.resources if not r.custom)
-    assert set(components) == COMPONENT_TYPES
     config = any_stack.parsed.config
+    admin_policies = config.cluster.admin_policy_api != "none"
+    assert set(components) == COMPONENT_TYPES - (set() if admin_policies else {"tenancy:index:ClusterPolicies"})
+    assert components["tenancy:index:ClusterPolicies"] == int(admin_policies)
     assert components["tenancy:index:Tenant"] == len(config.tenants)
     assert components["tenancy:index:ThreeTierApp"] == sum(len(t.apps) for t in config.tenants)
     assert components["tenancy:index:Platform"] == 1

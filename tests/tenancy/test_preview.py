@@ -69,8 +69,9 @@ def test_preview_against_previous_commit(repo, monkeypatch, capsys):
     assert lines[0] == "<!-- tenancy-preview -->"
     assert lines[1].startswith("## Tenancy preview against `HEAD~1` (")
     dev = out[out.index("### ⚠️ dev:"):out.index("### ❌ broken")]
-    assert dev.splitlines()[0] == \
-        "### ⚠️ dev: +2 resources, -0 removed, ~0 changed, 1 flow opened, 0 closed, 1 cross-tenant"
+    # The new consumer also changes the two admin-tier cluster policies that Pass it (dev renders them).
+    assert dev.splitlines()[0] == ("### ⚠️ dev: +2 resources, -0 removed, ~2 changed, 1 flow opened, 0 closed, "
+                                   "1 cross-tenant, 2 cluster policies changed")
     assert "- ⚠️ `acme/shop-backend` → `globex/portal-backend`: `TCP 8000` — cross-tenant flow " \
            "(tenant acme -> tenant globex)" in dev
     # The README's example comment is this very change: it must still be what the tool prints.

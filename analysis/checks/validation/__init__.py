@@ -1,5 +1,7 @@
 """Apiserver-grade validation of Kubernetes objects: what the API server would reject (`apiserver`) and what the
-upstream OpenAPI schema of the target version rejects (`schema`, via kubernetes-validate, strict).
+upstream OpenAPI schema of the target version rejects (`schema`, via kubernetes-validate, strict); cluster policies
+of network-policy-api (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) by their own CRDs
+(`kube.customresources`).
 
     from analysis.checks.validation import validate
     violations, notes = validate(manifests, "1.32")
@@ -13,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Callable, Sequence
 
 from analysis.checks.violation import Violation
+from kube import customresources
 
 from .apiserver import extra_problems, loader_problems, object_problems
 from .schema import resolve_version, schema_problem, shipped_versions
@@ -26,7 +29,8 @@ RULES: dict[str, str] = {
     "invalid-object": "the Kubernetes API server would reject the object (names, labels, selectors, CIDRs, ports, "
                       "policy types, Service and workload fields)",
     "openapi-schema": "the object conforms to the upstream OpenAPI schema of cluster.kubernetesVersion, "
-                      "unknown fields included (kubernetes-validate, strict)",
+                      "unknown fields included (kubernetes-validate, strict); a policy.networking.k8s.io cluster "
+                      "policy to its CRD's schema and CEL rules (kube/crds, as the API server checks them)",
 }
 
 
@@ -49,9 +53,21 @@ def validate(manifests: Sequence[Any], kubernetes_version: str = "1.32", locatio
     for i, obj in enumerate(manifests):
         at = f" ({locations[i]})" if locations is not None else ""
         subject = object_subject(obj)
-        for problem in object_problems(obj):
+        refused = object_problems(obj)
+        for problem in refused:
             found.add(Violation("invalid-object", subject, problem + at))
-        if schema and isinstance(obj, dict):
+        if customresources.is_custom_resource(obj):
+            # Its CRD, not kubernetes-validate (which has no schema for it). Refused: what no channel of the CRDs
+            # accepts (the loader refuses the same, so it is said once); noted: what needs the experimental one.
+            release = customresources.release(obj)
+            wrong = customresources.problems(obj, customresources.EXPERIMENTAL)
+            for problem in wrong:
+                if problem not in refused:
+                    found.add(Violation("openapi-schema", subject, f"{problem} ({release}){at}"))
+            beyond = [] if wrong else customresources.problems(obj, customresources.STANDARD)
+            if beyond:
+                notes.append(f"{subject}{at}: needs network-policy-api's experimental-channel CRDs ({beyond[0]})")
+        elif schema and isinstance(obj, dict):
             problem, skipped = schema_problem(obj, version)
             if problem:
                 found.add(Violation("openapi-schema", subject, f"{problem} (Kubernetes {version}){at}"))

@@ -17,6 +17,8 @@ import kubernetes_validate
 from kubernetes_validate import utils as _kv_utils
 from packaging.version import Version
 
+from kube import customresources
+
 # The schema files never change while the process runs; without this every object re-parses megabytes of JSON.
 if not hasattr(_kv_utils.schema_contents, "cache_info"):
     _kv_utils.schema_contents = functools.lru_cache(maxsize=None)(_kv_utils.schema_contents)
@@ -69,5 +71,8 @@ def schema_problem(obj: dict, version: str) -> tuple[str | None, str | None]:
     kubernetes-validate stops at the first violation of an object; fixing it reveals the next."""
     if not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
         return None, None  # the loader reports these
+    if customresources.is_custom_resource(obj):
+        found = customresources.problems(obj, customresources.STANDARD)  # the channel the program renders
+        return (f"{found[0]} ({customresources.release(obj)})" if found else None), None
     # default=str: YAML timestamps (creationTimestamp in exports) are strings on the wire, as the schema expects.
     return _check(json.dumps(obj, sort_keys=True, default=str), version)
