@@ -238,14 +238,6 @@ def _build_kube_router(ctx: BuildContext) -> None:
     ctx.go_build(module, packages, ldflags)
 
 
-def _build_etcd(ctx: BuildContext) -> None:
-    check_wrapper(ctx.component, ctx.section)
-    module = ctx.wrapper_module()
-    # The module root is the etcd server's package main; its version is compiled in from go.etcd.io/etcd/api/v3.
-    ctx.go_build(module, _packages(ctx.section), f"-s -w -X go.etcd.io/etcd/api/v3/version.GitSHA="
-                 f"{ctx.section['version']}", output="etcd")
-
-
 def _debian_missing(section: Mapping[str, Any]) -> list[str]:
     missing = []
     for package in section.get("packages", []):
@@ -276,11 +268,10 @@ def _build_debian(ctx: BuildContext) -> None:
 
 
 OWN_COMPONENTS: list[Component] = [
-    Component("debian", ("iptables", "ipset", "conntrack", "ip", "openssl"), _build_debian, system=True,
+    Component("debian", ("iptables", "ipset", "conntrack", "ip", "openssl", "etcd"), _build_debian, system=True,
               present=_debian_present),
     Component("kubernetes", ("kube-apiserver", "kube-controller-manager", "kubectl"), _build_kubernetes,
               cold_minutes=15, wrapper="kubernetes"),
-    Component("etcd", ("etcd",), _build_etcd, cold_minutes=3, wrapper="etcd"),
     Component("kube-router", ("kube-router",), _build_kube_router, cold_minutes=4, wrapper="kube-router"),
 ]
 

@@ -280,4 +280,4 @@ def test_the_registry_resolves_whichever_module_is_imported_first() -> None:
                           cwd=Path(lab_build.__file__).parents[2])
     assert proc.returncode == 0, proc.stderr
     names = proc.stdout.split()
-    assert names[:4] == ["debian", "kubernetes", "etcd", "kube-router"] and "pulumi" in names
+    assert names[:3] == ["debian", "kubernetes", "kube-router"] and "pulumi" in names
