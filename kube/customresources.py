@@ -231,7 +231,7 @@ class _Node:
         self.rules: tuple[dict, ...] = tuple(schema.get("x-kubernetes-validations", ()))
         self.is_metadata = is_metadata
         below = [*(self.props or {}).values(), *(n for n in (self.extra, self.items) if n is not None)]
-        self.rules_below = bool(self.rules) or any(n.rules_below for n in below)
+        self.rules_below: bool = bool(self.rules) or any(n.rules_below for n in below)
 
     @staticmethod
     def is_root(schema: dict) -> bool:
