@@ -117,6 +117,9 @@ class Agent:
                          "systemUUID": "tenancy-lab"},
         }
         self.core.patch_node_status(NODE_NAME, {"status": status}, _content_type=MERGE)
+        # Admission taints a new Node not-ready; the node lifecycle controller (off in the lab) would lift it, and
+        # until then the DaemonSet controller makes no pods for the Node.
+        self.core.patch_node(NODE_NAME, {"spec": {"taints": None}}, _content_type=MERGE)
 
     def renew_lease_forever(self) -> None:
         from kubernetes.client.exceptions import ApiException

@@ -110,7 +110,7 @@ def add_outside_address(names: Names, address: str) -> None:
     if ip in POD_CIDR or address in (OUT_NODE_IP, OUT_HOST_IP) or ip.is_loopback or ip.is_multicast:
         raise ValueError(f"{address} cannot be an outside address of the lab (pod range {POD_CIDR}, link or special)")
     proc = netns.run(["ip", "-n", names.outside, "addr", "add", f"{address}/32", "dev", "lo"], check=False)
-    if proc.returncode != 0 and "File exists" not in proc.stderr:
+    if proc.returncode != 0 and "File exists" not in proc.stderr and "already assigned" not in proc.stderr:
         raise netns.NetnsError(f"cannot add outside address {address}: {proc.stderr.strip()}")
 
 

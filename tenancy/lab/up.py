@@ -154,7 +154,7 @@ def _start(lab: LabState, bins: dict[str, Path], timeout: float) -> None:
         "--service-account-signing-key-file", str(pki_dir / "sa.key"),
         "--service-cluster-ip-range", topology.SERVICE_CIDR,
         "--authorization-mode", "RBAC",
-        "--allow-privileged", "true",
+        "--allow-privileged=true",
         "--profiling=false", "--enable-priority-and-fairness=false",
         "--event-ttl", "10m",
     ], lambda: _http_ok(lab.node_netns, topology.NODE_IP, APISERVER_PORT, "/readyz", ctx))
