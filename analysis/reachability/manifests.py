@@ -21,10 +21,9 @@ from typing import Any, Iterable, Iterator, Mapping
 
 import yaml
 
-from kube import names, yamllimits
+from kube import customresources, names, yamllimits
 
 from . import fastyaml
-from .clusterpolicy import API_VERSIONS as CLUSTER_POLICY_KINDS
 from .clusterpolicy import is_cluster_policy, parse_cluster_policy
 from .ipblocks import parse_ip_block
 from .model import NAME_LABEL, Cluster, Namespace, Peer, Policy, Resource, Rule, Workload
@@ -394,11 +393,16 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
             candidates.append((kind, ns or "default", name, meta, obj, loc))
         elif kind == "NetworkPolicy" and api == "networking.k8s.io/v1":
             policies_raw.append((ns or "default", name, obj, loc))
-        elif is_cluster_policy(kind, api):  # cluster-scoped: a metadata.namespace is ignored, as the API does
-            cluster_raw[(kind, name)] = (obj, loc)
+        elif customresources.is_custom_resource(obj):
+            # The network-policy-api kinds: the API server would check them against their CRD (any version it
+            # does not serve is refused); the engine evaluates those it reads. Cluster-scoped, so a
+            # metadata.namespace is ignored, as the API server does.
+            refused = customresources.problems(obj)
+            problems.extend(f"{loc}: {p}" for p in refused)
+            if not refused and is_cluster_policy(kind, api):
+                cluster_raw[(kind, name)] = (obj, loc)
         else:
-            versioned = kind == "NetworkPolicy" or kind in CLUSTER_POLICY_KINDS
-            skipped[f"{kind} ({api})" if versioned else kind] += 1
+            skipped[f"NetworkPolicy ({api})" if kind == "NetworkPolicy" else kind] += 1
 
     # The same object given twice (a file passed twice, a render next to an export) is one object; the last
     # occurrence wins, as with `kubectl apply`, and the user hears about it: the two may well differ.

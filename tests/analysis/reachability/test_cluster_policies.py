@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pytest
 
-from analysis.reachability import Engine, PortSet, load_objects
+from analysis.reachability import Engine, ManifestError, PortSet, load_objects
 from analysis.reachability.clusterpolicy import parse_cluster_policy
 from analysis.reachability.explain import render_verdict
 
@@ -348,6 +348,21 @@ def test_v1alpha1_admin_and_baseline_policies_through_the_loader():
     check(e, 80, "TCP", Reachability(True).expect("*", "x/*", False).expect("y/*", "x/*", True)
           .expect("z/*", "y/*", False))
     check(e, 81, "TCP", Reachability(True).expect("*", "x/*", False).expect("z/*", "y/*", False))
+
+
+def test_the_loader_reads_experimental_channel_fields():
+    """The loader checks cluster policies against the network-policy-api CRDs, experimental channel included, so
+    node and domain-name peers and named ports reach the engine through it (and are warned about when unmodelled)."""
+    e = engine(cnp("nodes", "Admin", 10, ns("x"), egress=[out("Deny", [{"nodes": {}}])],
+                   ingress=[rule("Deny", [ns("y")], [{"destinationNamedPort": "serve-80-udp"}])]))
+    check(e, 80, "UDP", Reachability(True).expect("y/*", "x/*", False))
+    assert [w for w in e.warnings if "nodes peers are not modelled" in w]
+
+
+def test_the_loader_refuses_what_no_crd_accepts():
+    with pytest.raises(ManifestError) as exc:
+        engine(cnp("unknown", "Admin", 10, ns("x"), ingress=[rule("Deny", [{"services": {}}])]))
+    assert exc.value.problems == ["<memory> doc 13: spec.ingress[0].from[0].services: unknown field"]
 
 
 def test_v1alpha1_admin_and_baseline_policies_with_named_ports():
