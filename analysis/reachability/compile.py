@@ -71,22 +71,33 @@ class CompiledPolicy:
 class Compiler:
     """Evaluates selectors against workload classes through label indexes, memoising shared selectors."""
 
-    def __init__(self, pod_index: LabelIndex, ns_index: LabelIndex, ns_bits: dict[str, int]):
+    def __init__(self, pod_index: LabelIndex, ns_index: LabelIndex, ns_bits: dict[str, int],
+                 host_network: dict[int, tuple[Address, ...]] | None = None):
         self.pod_index = pod_index
         self.ns_index = ns_index
         self.ns_bits = ns_bits
         self.all = pod_index.all
+        # hostNetwork classes -> their node addresses: no policy selects them, no pod or namespace selector
+        # matches them, an ipBlock holding one of their addresses does.
+        self.host_network = host_network or {}
+        self.host_bits = 0
+        for c in self.host_network:
+            self.host_bits |= 1 << c
 
     def peer_classes(self, peer: Peer, policy_ns: str) -> int:
         if peer.ip_block is not None:
-            return 0
+            bits = 0
+            for c, addresses in self.host_network.items():
+                if any(peer.ip_block.contains(a) for a in addresses):
+                    bits |= 1 << c
+            return bits
         if peer.namespace_selector is None:
             ns = self.ns_bits.get(policy_ns, 0)
         else:
             ns = self.ns_index.select(peer.namespace_selector)
         if not ns or peer.pod_selector is None:
-            return ns
-        return ns & self.pod_index.select(peer.pod_selector)
+            return ns & ~self.host_bits
+        return ns & self.pod_index.select(peer.pod_selector) & ~self.host_bits
 
     def rule(self, rule: Rule, direction: str, index: int, policy_ns: str) -> CompiledRule:
         if rule.peers is None:
@@ -99,7 +110,7 @@ class Compiler:
         return CompiledRule(direction, index, rule, peers, classes, blocks)
 
     def policy(self, policy: Policy) -> CompiledPolicy:
-        targets = self.ns_bits.get(policy.namespace, 0)
+        targets = self.ns_bits.get(policy.namespace, 0) & ~self.host_bits
         if targets:
             targets &= self.pod_index.select(policy.pod_selector)
         ingress = egress = ()
@@ -164,7 +175,8 @@ class CompiledClusterPolicy:
 def compile_cluster_policy(compiler: Compiler, policy: ClusterPolicy, pod_networks: tuple[Network, ...],
                            notes: list[str]) -> CompiledClusterPolicy:
     """Subject and peers as class bitsets; what cannot be modelled is appended to `notes`, one sentence each."""
-    subjects = compiler.ns_index.select(policy.subject_namespaces)
+    # Host-networked pods are neither subjects nor pod/namespace peers of cluster policies either.
+    subjects = compiler.ns_index.select(policy.subject_namespaces) & ~compiler.host_bits
     if subjects and policy.subject_pods is not None:
         subjects &= compiler.pod_index.select(policy.subject_pods)
 
@@ -176,15 +188,18 @@ def compile_cluster_policy(compiler: Compiler, policy: ClusterPolicy, pod_networ
         for i, peer in enumerate(r.peers):
             classes = 0
             if peer.kind == "namespaces":
-                classes = compiler.ns_index.select(peer.namespace_selector)  # type: ignore[arg-type]
+                classes = compiler.ns_index.select(peer.namespace_selector) & ~compiler.host_bits  # type: ignore[arg-type]
             elif peer.kind == "pods":
-                classes = compiler.ns_index.select(peer.namespace_selector)  # type: ignore[arg-type]
+                classes = compiler.ns_index.select(peer.namespace_selector) & ~compiler.host_bits  # type: ignore[arg-type]
                 if classes:
                     classes &= compiler.pod_index.select(peer.pod_selector)  # type: ignore[arg-type]
             elif peer.kind == "networks":
                 cover = covers(peer.networks, pod_networks)
+                for c, addresses in compiler.host_network.items():  # a node address inside the networks
+                    if any(a in n for a in addresses for n in peer.networks if a.version == n.version):
+                        classes |= 1 << c
                 if cover:
-                    classes = compiler.all
+                    classes = compiler.all & ~compiler.host_bits | classes
                 elif cover is None:
                     notes.append(f"{where} {field_name}[{i}]: networks {', '.join(map(str, peer.networks))} cover "
                                  f"part of the pod network ({', '.join(map(str, pod_networks))}); pod IPs are not "

@@ -72,9 +72,14 @@ def _rule_ports(rule: CompiledClusterRule) -> PortSet:
 
 
 class UnknownEndpoint(ValueError):
-    def __init__(self, name: str, suggestions: list[str]):
+    def __init__(self, name: str, suggestions: list[str], split: bool = False):
         self.name = name
         self.suggestions = suggestions
+        if split:
+            # A controller whose pods carry different labels has no single answer: each pod has its own.
+            super().__init__(f"{name!r} is analysed pod by pod (its pods carry pod-specific labels); name one of: "
+                             f"{', '.join(suggestions)}")
+            return
         hint = f"; did you mean: {', '.join(suggestions)}" if suggestions else ""
         super().__init__(f"unknown endpoint {name!r} (expected namespace/workload or ip:<address>){hint}")
 
@@ -276,11 +281,14 @@ class Engine:
         self._class_ns: list[str] = []
         self._class_members: list[list[int]] = []
         pod_labels, ns_labels, named = [], [], []
+        host_network: dict[int, tuple] = {}
         for i, w in enumerate(self._ws):
-            key = (w.namespace, frozenset(w.labels.items()), frozenset(w.ports))
+            key = (w.namespace, frozenset(w.labels.items()), frozenset(w.ports), w.host_network, w.node_addresses)
             c = keys.get(key)
             if c is None:
                 c = keys[key] = len(keys)
+                if w.host_network:
+                    host_network[c] = w.node_addresses
                 self._class_ns.append(w.namespace)
                 self._class_members.append([])
                 pod_labels.append(w.labels)
@@ -302,7 +310,7 @@ class Engine:
                     slot = self._named_index.setdefault(key, {})
                     slot[n] = slot.get(n, 0) | (1 << c)
 
-        compiler = Compiler(LabelIndex(pod_labels), LabelIndex(ns_labels), ns_bits)
+        compiler = Compiler(LabelIndex(pod_labels), LabelIndex(ns_labels), ns_bits, host_network)
         self.policies: list[CompiledPolicy] = [compiler.policy(p) for p in cluster.policies]
         self._by_ns: dict[str, list[CompiledPolicy]] = {}
         for cp in self.policies:
@@ -397,8 +405,10 @@ class Engine:
 
     def resolve(self, name: str) -> Endpoint:
         i = self._by_name.get(name)
+        if i is None and name in self.cluster.aliases:
+            i = self._by_name.get(self.cluster.aliases[name])
         if i is not None:
-            return Endpoint(name, self._ws[i], self._class_of[i])
+            return Endpoint(self.workloads[i], self._ws[i], self._class_of[i])
         if name.startswith("ip:"):
             addr = parse_address(name)
             return Endpoint(endpoint_name(addr), address=addr)
@@ -408,6 +418,8 @@ class Engine:
             pass
         else:
             return Endpoint(endpoint_name(addr), address=addr)
+        if name in self.cluster.split:
+            raise UnknownEndpoint(name, self.cluster.split[name], split=True)
         raise UnknownEndpoint(name, self.suggest(name))
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
@@ -460,6 +472,8 @@ class Engine:
     def _side(self, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint, port: int, proto: str) -> Side:
         if judged.workload is None:
             return Side(direction, judged.name, isolated=False, external=True)
+        if judged.workload.host_network:
+            return Side(direction, judged.name, isolated=False, host_network=True)
         selecting = self._selecting(judged, direction)
         side = Side(direction, judged.name, isolated=bool(selecting), selecting_policies=[cp.ref for cp in selecting])
         named = self._named(dst)
@@ -591,6 +605,12 @@ class Engine:
             apart = (int(other.address) ^ int(block.cidr.network_address)).bit_length()  # type: ignore[arg-type]
             return 1 + apart / (2 * block.cidr.max_prefixlen + 1), [f"{other.name} is outside {block.cidr}"]
         w = other.workload
+        if w.host_network:
+            if peer.ip_block is None:
+                return self.KIND_MISMATCH, [f"{other.name} is a hostNetwork pod: its traffic carries its node's "
+                                            "address, which pod and namespace selectors never match"]
+            known = ", ".join(map(str, w.node_addresses)) or "not in the input"
+            return 1, [f"{other.name} is a hostNetwork pod whose node address ({known}) is outside {peer.ip_block}"]
         if peer.ip_block is not None:
             return self.KIND_MISMATCH, [f"{other.name} is a pod; ipBlock peers only match addresses outside the cluster"]
         reasons = []
@@ -652,6 +672,8 @@ class Engine:
     # ------------------------------------------------------------------------------------------------ port sets
 
     def _side_ports(self, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint) -> PortSet:
+        if judged.workload is not None and judged.workload.host_network:
+            return PortSet.all()
         selecting = self._selecting(judged, direction)
         if not selecting:
             return PortSet.all()

@@ -80,6 +80,10 @@ def _side_lines(side: Side, verdict: Verdict) -> list[str]:
         lines.append(f"{title} ({who}): allowed - {side.endpoint} is an external address, "
                      f"no NetworkPolicy applies to it")
         return lines
+    if side.host_network:
+        lines.append(f"{title} ({who}): allowed - {side.endpoint} runs with hostNetwork; NetworkPolicy does not "
+                     f"apply to it, so it is never isolated (its traffic carries its node's address)")
+        return lines
     if not side.isolated:
         lines.append(f"{title} ({who}): allowed - no NetworkPolicy selects {side.endpoint} for {title}, "
                      f"so it is not isolated in this direction")

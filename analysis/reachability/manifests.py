@@ -12,6 +12,7 @@ CronJob), which is how those controllers name their children.
 from __future__ import annotations
 
 import gc
+import ipaddress
 import json
 import os
 import sys
@@ -25,7 +26,7 @@ from kube import customresources, names, yamllimits
 
 from . import fastyaml
 from .clusterpolicy import is_cluster_policy, parse_cluster_policy
-from .ipblocks import parse_ip_block
+from .ipblocks import Address, parse_ip_block
 from .model import NAME_LABEL, Cluster, Namespace, Peer, Policy, Resource, Rule, Workload
 from .ports import ContainerPort, is_port_name, parse_port_number, parse_port_spec, parse_protocol
 from .selectors import parse_labels, parse_selector
@@ -364,6 +365,51 @@ def unmodelled_policies(skipped: Mapping[str, int]) -> dict[str, int]:
             if k.split(" ", 1)[0] in POLICY_KINDS or k.startswith("NetworkPolicy (")}
 
 
+def _pod_finished(obj: dict) -> bool:
+    status = obj.get("status")
+    return isinstance(status, dict) and status.get("phase") in ("Succeeded", "Failed")
+
+
+def _job_finished(obj: dict) -> bool:
+    status = obj.get("status")
+    conditions = status.get("conditions") if isinstance(status, dict) else None
+    return any(isinstance(c, dict) and c.get("type") in ("Complete", "Failed") and c.get("status") == "True"
+               for c in conditions or () if isinstance(conditions, list))
+
+
+def _workload(kind: str, ns: str, name: str, obj: dict, loc: str, problems: list[str]) -> Workload | None:
+    """A workload from an object's pod template (a Pod is its own template), or None when it has none."""
+    tpath, tmpl = _pod_template(kind, obj)
+    if not isinstance(tmpl, dict):
+        problems.append(f"{loc}: {tpath.rstrip('.')}: expected a pod template mapping")
+        return None
+    tmeta = tmpl.get("metadata") or {}
+    labels = parse_labels(tmeta.get("labels") if isinstance(tmeta, dict) else None,
+                          f"{loc}: {tpath}metadata.labels", [] if kind == "Pod" else problems)
+    ports = _container_ports(tmpl.get("spec"), tpath, loc, problems)
+    podspec = tmpl.get("spec")
+    host_network = isinstance(podspec, dict) and podspec.get("hostNetwork") is True
+    addresses = _node_addresses(obj) if host_network and kind == "Pod" else ()
+    return Workload(ns, name, kind, labels, ports, loc, host_network=host_network, node_addresses=addresses)
+
+
+def _node_addresses(pod: dict) -> tuple[Address, ...]:
+    """A hostNetwork pod's addresses are its node's: status.podIPs (or podIP, hostIP) of a live pod."""
+    status = pod.get("status")
+    if not isinstance(status, dict):
+        return ()
+    texts = [p.get("ip") for p in status.get("podIPs") or () if isinstance(p, dict)]
+    texts += [status.get("podIP"), status.get("hostIP")]
+    out: dict[Address, None] = {}
+    for text in texts:
+        if isinstance(text, str):
+            try:
+                out.setdefault(ipaddress.ip_address(text), None)
+            except ValueError:
+                continue
+    return tuple(out)
+
+
 def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = None) -> Cluster:
     """Turn (location, object) pairs into a Cluster; raises ManifestError listing every problem."""
     problems = [] if problems is None else problems
@@ -411,37 +457,90 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
     policies_raw = list({(p[0], p[1]): p for p in policies_raw}.values())
     present = {(k, ns, n) for k, ns, n, *_ in candidates}
 
-    def folded_into_owner(kind: str, ns: str, meta: dict) -> bool:
+    def present_owner(kind: str, ns: str, meta: dict) -> tuple[str, str, str] | None:
         owner = _controller(meta)
         if owner is None:
-            return False
+            return None
         okind, oname = owner
         if (okind, ns, oname) in present:
-            return True
+            return (okind, ns, oname)
         if kind == "Pod" and okind == "ReplicaSet":
             tmpl_hash = (meta.get("labels") or {}).get("pod-template-hash")
-            if tmpl_hash and oname.endswith(f"-{tmpl_hash}"):
-                return ("Deployment", ns, oname[: -len(tmpl_hash) - 1]) in present
-        if kind in ("Pod", "Job") and okind in ("Job", "CronJob"):
+            if tmpl_hash and oname.endswith(f"-{tmpl_hash}") and ("Deployment", ns, oname[: -len(tmpl_hash) - 1]) in present:
+                return ("Deployment", ns, oname[: -len(tmpl_hash) - 1])
+        if kind in ("Pod", "Job") and okind == "Job":
             prefix, _, suffix = oname.rpartition("-")
-            if okind == "Job" and suffix.isdigit() and ("CronJob", ns, prefix) in present:
-                return True
-        return False
+            if suffix.isdigit() and ("CronJob", ns, prefix) in present:
+                return ("CronJob", ns, prefix)
+        return None
+
+    by_key = {(c[0], c[1], c[2]): c for c in candidates}
+
+    def root(key: tuple[str, str, str]) -> tuple[str, str, str]:
+        """The outermost present controller of an object (a Pod -> its ReplicaSet -> its Deployment)."""
+        for _ in range(8):  # ownership is shallow; a cycle in hand-written input must not loop
+            owner = present_owner(key[0], key[1], by_key[key][3])
+            if owner is None or owner == key:
+                break
+            key = owner
+        return key
+
+    # When a controller's pods are in the input, their own labels decide, not the template's: a running pod also
+    # carries the controller's per-pod labels (pod-template-hash, statefulset.kubernetes.io/pod-name, ...) and
+    # whatever a webhook or `kubectl label` added. Finished pods (and Jobs) carry no flows.
+    live_pods: dict[tuple[str, str, str], list[tuple[str, str, str, dict, dict, str]]] = {}
+    roots = []
+    for cand in candidates:
+        kind, ns, name, meta, obj, loc = cand
+        if (kind == "Pod" and _pod_finished(obj)) or (kind == "Job" and _job_finished(obj)):
+            cluster.finished += 1
+            continue
+        top = root((kind, ns, name))
+        if top == (kind, ns, name):
+            roots.append(cand)
+        elif kind == "Pod":
+            live_pods.setdefault(top, []).append(cand)
+        else:
+            cluster.folded += 1  # an intermediate controller (a Deployment's ReplicaSet, a CronJob's Job)
 
     workloads: list[Workload] = []
-    for kind, ns, name, meta, obj, loc in candidates:
-        if folded_into_owner(kind, ns, meta):
-            cluster.folded += 1
+    for kind, ns, name, meta, obj, loc in roots:
+        pods = live_pods.get((kind, ns, name), [])
+        if not pods:
+            w = _workload(kind, ns, name, obj, loc, problems)
+            if w is not None:
+                workloads.append(w)
             continue
-        tpath, tmpl = _pod_template(kind, obj)
-        if not isinstance(tmpl, dict):
-            problems.append(f"{loc}: {tpath.rstrip('.')}: expected a pod template mapping")
+        members = [w for w in (_workload("Pod", ns, pn, po, pl, problems) for _, _, pn, _, po, pl in pods) if w]
+        shapes = {(frozenset(w.labels.items()), w.ports, w.host_network) for w in members}
+        if len(shapes) <= 1 and members:
+            # Every pod looks the same to every policy: show them as their controller.
+            first = members[0]
+            addresses = tuple(dict.fromkeys(a for w in members for a in w.node_addresses))
+            workloads.append(Workload(ns, name, kind, first.labels, first.ports, loc,
+                                      host_network=first.host_network, node_addresses=addresses))
+            cluster.folded += len(pods)
+            for w in members:  # a pod's own name (as `kubectl get pods` shows it) names its controller here
+                cluster.aliases[f"{ns}/{w.name}"] = f"{ns}/{name}"
             continue
-        tmeta = tmpl.get("metadata") or {}
-        labels = parse_labels(tmeta.get("labels") if isinstance(tmeta, dict) else None,
-                              f"{loc}: {tpath}metadata.labels", problems)
-        ports = _container_ports(tmpl.get("spec"), tpath, loc, problems)
-        workloads.append(Workload(ns, name, kind, labels, ports, loc))
+        owner = f"{ns}/{name}"
+        for w in members:
+            w.owner = owner
+        workloads.extend(members)
+        differing = sorted({k for w in members for k in w.labels
+                            if len({m.labels.get(k) for m in members}) > 1})
+        what = f"pod-specific labels ({', '.join(differing)})" if differing else "pod-specific container ports"
+        cluster.split[owner] = sorted(f"{ns}/{w.name}" for w in members)
+        cluster.notes.append(f"{owner} ({kind}): its {len(members)} pods carry {what}, so each is analysed on its "
+                             f"own: {', '.join(cluster.split[owner])}")
+
+    for w in workloads:
+        if w.host_network:
+            where = (f"its node's address ({', '.join(map(str, w.node_addresses))})" if w.node_addresses
+                     else "its node's address (not in the input, so no ipBlock is taken to match it)")
+            cluster.notes.append(f"{w.namespace}/{w.name} runs with hostNetwork: NetworkPolicy does not apply to it "
+                                 f"(never isolated) and its traffic carries {where}; pod and namespace selectors "
+                                 "never match it")
 
     # Same name, different kinds in one namespace: keep endpoints unique and say which kind is meant.
     seen: Counter = Counter((w.namespace, w.name) for w in workloads)

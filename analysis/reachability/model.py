@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .clusterpolicy import ClusterPolicy
-from .ipblocks import IPBlock
+from .ipblocks import Address, IPBlock
 from .ports import ContainerPort, PortSpec
 from .selectors import Selector
 
@@ -35,6 +35,12 @@ class Workload:
     source: str = ""
     # The endpoint name ("ns/name"); the loader disambiguates same-named workloads of different kinds.
     endpoint: str = ""
+    # For a pod analysed on its own because its labels differ from its siblings': its controller ("ns/name").
+    owner: str | None = None
+    # `hostNetwork: true`: NetworkPolicy does not apply to the pod (it is never isolated) and its traffic carries
+    # its node's address, so pod and namespace selectors never match it; only ipBlocks holding a node address do.
+    host_network: bool = False
+    node_addresses: tuple[Address, ...] = ()  # from a live pod's status (podIPs, hostIP); empty for templates
 
     def __post_init__(self) -> None:
         if not self.endpoint:
@@ -116,3 +122,9 @@ class Cluster:
     skipped: Counter = field(default_factory=Counter)  # kind -> count of objects not modelled
     warnings: list[str] = field(default_factory=list)  # readable but suspicious: an object given twice
     folded: int = 0  # objects folded into a present owner (pods into their Deployment, ...)
+    finished: int = 0  # Succeeded/Failed pods and completed Jobs: no longer running, so no flows
+    # Controllers whose pods differ in labels: controller endpoint -> its pods' endpoints (each analysed alone).
+    split: dict[str, list[str]] = field(default_factory=dict)
+    # A running pod's endpoint -> the controller endpoint its identical siblings are shown as.
+    aliases: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what a reader of any answer should know about the input

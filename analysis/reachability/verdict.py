@@ -84,6 +84,7 @@ class Side:
     admitting: list[RuleRef] = field(default_factory=list)  # every admitting rule (union of policies)
     misses: list[Miss] = field(default_factory=list)  # when denied: closest misses first
     external: bool = False  # the endpoint is an external address: NetworkPolicy does not govern it
+    host_network: bool = False  # the endpoint is a hostNetwork pod: NetworkPolicy does not apply to it
     # Cluster-policy tiers (AdminNetworkPolicy/BaselineAdminNetworkPolicy/ClusterNetworkPolicy), in the API's order:
     # the Admin tier decides first (Accept/Deny are final, Pass hands over), then NetworkPolicy for an isolated
     # endpoint, then the Baseline tier, then the default (allow).

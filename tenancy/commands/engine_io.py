@@ -81,6 +81,11 @@ def report(cluster: Cluster, verbose: bool = False) -> None:
 
     for line in cluster.warnings:
         warning(line)
+    for note in cluster.notes:  # workloads analysed pod by pod, hostNetwork pods
+        print(f"note: {note}", file=sys.stderr)
+    if cluster.finished:
+        print(f"note: {cluster.finished} finished pods and Jobs (Succeeded, Failed, Complete) carry no flows and are "
+              "left out", file=sys.stderr)
     unmodelled = unmodelled_policies(cluster.skipped)
     if unmodelled:
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(unmodelled.items()))

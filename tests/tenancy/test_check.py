@@ -138,6 +138,15 @@ def break_widening(m, tmp):
                                                                         "ports": [{"port": 5005}]}]})], ()
 
 
+def break_host_network(m, tmp):
+    # A tenant's pod on its node's network: NetworkPolicy (default deny included) does not apply to it, so it
+    # sends anywhere and accepts anyone, on every port.
+    for obj in m:
+        if obj["kind"] == "Deployment" and obj["metadata"]["name"] == "shop-frontend":
+            obj["spec"]["template"]["spec"]["hostNetwork"] = True
+    return m, ()
+
+
 CASES = {
     "tenant-default-deny": (break_default_deny, set(),
                             "tenant-default-deny Namespace acme: not default-deny for ingress and egress"),
@@ -164,6 +173,11 @@ CASES = {
     "open-world-ingress": (break_open_world, set(),
                            "open-world-ingress NetworkPolicy acme/debug-from-anywhere: spec.ingress[0] admits 0.0.0.0/0 "
                            "and ::/0 into pods that are not frontends"),
+    "tenant-host-network": (break_host_network, {"egress-via-proxy", "frontend-external-ingress",
+                                                 "monitoring-metrics-only"},
+                            "tenant-host-network Deployment acme/shop-frontend: runs with hostNetwork: no NetworkPolicy "
+                            "isolates it (default deny included) and its traffic carries its node's address, which "
+                            "tenant policies cannot tell apart"),
     WIDENING: (break_widening, set(),
                "tenant-authored-widening NetworkPolicy acme/backend-debug-from-frontend: opens 1 flow the program's "
                "policies do not: acme/shop-frontend -> acme/shop-backend on TCP 5005"),

@@ -45,6 +45,8 @@ RULES: dict[str, str] = {
                           "(no 'from') into pods that are not frontends, even if it selects no pod yet",
     "tenant-authored-widening": "a NetworkPolicy the program did not render opens no flow to or from the "
                                 "program's pods beyond what the program's own policies allow",
+    "tenant-host-network": "no workload in a tenant namespace runs with hostNetwork (NetworkPolicy does not apply "
+                           "to it, and its traffic carries its node's address)",
 }
 
 
@@ -325,6 +327,14 @@ def tenant_authored_attempts(f: Facts) -> Iterator[str]:
                + (f" and {len(reasons) - 2} more cluster-policy rules" if len(reasons) > 2 else ""))
 
 
+def tenant_host_network(f: Facts) -> Iterator[Violation]:
+    for w in sorted(f.analysed.workloads, key=lambda w: w.endpoint):
+        if w.host_network and w.namespace in f.tenants:
+            yield Violation("tenant-host-network", f"{w.kind} {w.endpoint}",
+                            "runs with hostNetwork: no NetworkPolicy isolates it (default deny included) and its "
+                            "traffic carries its node's address, which tenant policies cannot tell apart")
+
+
 RULE_FUNCTIONS: dict[str, Rule] = {
     "tenant-default-deny": tenant_default_deny,
     "cross-tenant-flow": cross_tenant_flow,
@@ -336,5 +346,6 @@ RULE_FUNCTIONS: dict[str, Rule] = {
     "dns-reachable": dns_reachable,
     "open-world-ingress": open_world_ingress,
     "tenant-authored-widening": tenant_authored_widening,
+    "tenant-host-network": tenant_host_network,
 }
 assert RULE_FUNCTIONS.keys() == RULES.keys()

@@ -51,7 +51,7 @@ def test_only_the_rules_asked_for_run_and_unknown_ids_are_refused(manifests):
     assert check(broken, None, rules=["dns-reachable"]) == []
     with pytest.raises(ValueError, match="unknown rule id"):
         check(manifests, None, rules=["no-such-rule"])
-    assert len(RULES) == 10
+    assert len(RULES) == 11
 
 
 def test_a_harmless_tenant_policy_is_not_a_widening(manifests):

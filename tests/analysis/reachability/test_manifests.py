@@ -89,8 +89,20 @@ def test_owned_objects_fold_into_present_controllers():
         owned("Pod", "ds-pod", "DaemonSet", "absent"),
     ]
     c = load_objects(objs)
-    assert sorted(w.endpoint for w in c.workloads) == ["n/ds-pod", "n/nightly", "n/orphan-1", "n/web"]
-    assert c.folded == 6
+    # The pods' own labels decide: web's two pods are two revisions (pod-template-hash differs), nightly's two
+    # runs carry different labels too, so each of them is analysed on its own (and the output says so).
+    assert sorted(w.endpoint for w in c.workloads) == [
+        "n/ds-pod", "n/nightly-28000000-q", "n/nightly-28000001-q", "n/orphan-1", "n/web-5d9c-abcde",
+        "n/web-77aa-xyz12"]
+    assert c.split == {"n/nightly": ["n/nightly-28000000-q", "n/nightly-28000001-q"],
+                       "n/web": ["n/web-5d9c-abcde", "n/web-77aa-xyz12"]}
+    assert c.folded == 2  # the ReplicaSet and the Job, folded into their Deployment and CronJob
+    # Pods whose labels are the same are shown as their controller.
+    same = [objs[0], owned("Pod", "web-5d9c-aaaaa", "ReplicaSet", "web-5d9c", {"app": "web", "pod-template-hash": "5d9c"}),
+            owned("Pod", "web-5d9c-bbbbb", "ReplicaSet", "web-5d9c", {"app": "web", "pod-template-hash": "5d9c"})]
+    c = load_objects(same)
+    assert [w.endpoint for w in c.workloads] == ["n/web"] and c.folded == 2
+    assert c.workloads[0].labels == {"app": "web", "pod-template-hash": "5d9c"}
 
 
 def test_default_namespace_and_undeclared_namespaces():
