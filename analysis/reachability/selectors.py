@@ -85,6 +85,9 @@ class Selector:
     def matches(self, labels: Mapping[str, str]) -> bool:
         return all(r.matches(labels) for r in self.requirements)
 
+    def requirements_on(self, key: str) -> bool:
+        return any(r.key == key for r in self.requirements)
+
     def misses(self, labels: Mapping[str, str]) -> list[Requirement]:
         return [r for r in self.requirements if not r.matches(labels)]
 

@@ -9,13 +9,15 @@ and the fields it fills in when a manifest leaves them out (`kube.serverside`: c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable
 
 from analysis.reachability.engine import Engine
 from analysis.reachability.graph import graph_edges
+from analysis.reachability.manifests import build_cluster
 from analysis.reachability.model import Cluster, Resource
 from analysis.reachability.ports import PortSet
+from analysis.reachability.witnesses import Witness, witness_objects
 from kube.serverside import defaulted, strip_server_metadata
 
 MAX_FIELDS = 12
@@ -52,6 +54,8 @@ class Diff:
     # Every flow on each side, so reviews can show what stayed the same around a change without recomputing.
     flows_before: dict[tuple[str, str], PortSet] = field(default_factory=dict)
     flows_after: dict[tuple[str, str], PortSet] = field(default_factory=dict)
+    # Pods that do not exist but could (and a pod of an unknown namespace), analysed among the sources.
+    witnesses: list[Witness] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -130,12 +134,46 @@ def compare_flows(a: dict[tuple[str, str], PortSet],
     return gained, lost
 
 
-def diff_clusters(old: Cluster, new: Cluster, externals: Iterable[str] = ()) -> Diff:
-    externals = list(externals)
+# An arbitrary address of the internet (TEST-NET-2, RFC 5737): a flow from or to it is a flow from or to anywhere.
+ANYWHERE = "ip:198.51.100.7"
+UNKNOWN_NAMESPACE = "unknown-namespace"
+
+
+def with_witnesses(old: Cluster, new: Cluster) -> tuple[Cluster, Cluster, list[Witness]]:
+    """Both sides with the same stand-ins added: a pod in a namespace neither side knows (no labels at all) and
+    a witness for every peer of either side's policies (see `witnesses`), so a policy that admits "any pod
+    anywhere" or pods anyone could label is seen admitting something even where no such pod exists today.
+    Witnesses are analysed, never listed as resources."""
+    merged = Cluster(namespaces={**old.namespaces, **new.namespaces}, workloads=[*old.workloads, *new.workloads],
+                     policies=[*old.policies, *new.policies])
+    objects, witnesses = witness_objects(merged)
+    unknown = UNKNOWN_NAMESPACE
+    while unknown in merged.namespaces:
+        unknown += "-x"
+    objects += [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": unknown}},
+                {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "any-pod", "namespace": unknown},
+                 "spec": {"containers": [{"name": "any", "image": "any"}]}}]
+    witnesses.append(Witness(f"{unknown}/any-pod", "any pod, in a namespace no manifest declares"))
+    extra = build_cluster((f"<witness {i}>", o) for i, o in enumerate(objects, 1))
+
+    def plus(c: Cluster) -> Cluster:
+        return replace(c, namespaces={**extra.namespaces, **c.namespaces}, workloads=[*c.workloads, *extra.workloads],
+                       policies=[*c.policies, *extra.policies])
+
+    return plus(old), plus(new), witnesses
+
+
+def diff_clusters(old: Cluster, new: Cluster, externals: Iterable[str] = (), witnesses: bool = True) -> Diff:
+    """Flows and resources gained and lost. With `witnesses` (the default) both sides get the stand-ins of
+    `with_witnesses` first, and an arbitrary internet address is among the externals."""
+    externals = list(dict.fromkeys([*externals, ANYWHERE]))
+    stand_ins: list[Witness] = []
+    if witnesses:
+        old, new, stand_ins = with_witnesses(old, new)
     before, after = graph_edges(Engine(old), externals), graph_edges(Engine(new), externals)
     gained, lost = compare_flows(before, after)
     added, removed, changed = diff_resources(old, new)
-    return Diff(gained, lost, added, removed, changed, before, after)
+    return Diff(gained, lost, added, removed, changed, before, after, stand_ins)
 
 
 # ---------------------------------------------------------------------------------------------------- rendering
@@ -148,6 +186,11 @@ def render_text(d: Diff) -> str:
     if d.empty:
         return "no differences: same resources, same flows"
     lines = []
+    used = {e for c in d.gained + d.lost for e in (c.src, c.dst)}
+    shown = [w for w in d.witnesses if w.endpoint in used]
+    if shown:
+        lines.append("stand-ins (pods that do not exist but could, analysed like any other):")
+        lines += [f"  {w.endpoint}: {w.description}" for w in shown]
     for title, items, mark in (("flows gained", d.gained, "+"), ("flows lost", d.lost, "-")):
         if items:
             lines.append(f"{title} ({len(items)}):")

@@ -9,14 +9,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from analysis.review.diff import Diff, diff_clusters
+from analysis.review.diff import ANYWHERE, Diff, diff_clusters, with_witnesses
 from analysis.review.diff import render_json as diff_json
 from analysis.review.diff import render_text as diff_text
 from analysis.reachability.model import Cluster
 from analysis.reachability.ports import PortSet
 
-from .warnings import (CLUSTER_POLICY, CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, KINDS, ReviewWarning,
-                       flow_warnings, namespace_of, resource_warnings)
+from .warnings import (CLUSTER_POLICY, CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, INTERNET, ISOLATION, KINDS,
+                       ReviewWarning, flow_warnings, namespace_of, resource_warnings)
 
 
 @dataclass
@@ -40,22 +40,30 @@ class Review:
         """Flows that did not change but enter or leave an affected namespace: what the change sits among."""
         affected = set(self.affected)
         before, after = self.diff.flows_before, self.diff.flows_after
+        # Stand-ins (witness pods, the unknown-namespace pod, the arbitrary address) are there to reveal changes;
+        # their unchanged flows would only crowd out the real ones.
+        stand_ins = {w.endpoint for w in self.diff.witnesses} | {ANYWHERE}
         return [(s, d, ports) for (s, d), ports in sorted(after.items())
-                if before.get((s, d)) == ports and (namespace_of(s) in affected or namespace_of(d) in affected)]
+                if before.get((s, d)) == ports and (namespace_of(s) in affected or namespace_of(d) in affected)
+                and s not in stand_ins and d not in stand_ins]
 
 
 def review_clusters(old: Cluster, new: Cluster, title: str, externals: Iterable[str] = (), note: str = "") -> Review:
-    d = diff_clusters(old, new, externals)
-    workloads = {w.endpoint: w for w in new.workloads}
+    old_seen, new_seen, witnesses = with_witnesses(old, new)
+    d = diff_clusters(old_seen, new_seen, externals, witnesses=False)
+    d.witnesses = witnesses
+    workloads = {w.endpoint: w for w in new_seen.workloads}
     warned = {}
     for c in d.gained:
-        found = flow_warnings(c, new, workloads)
+        found = flow_warnings(c, new_seen, workloads)
         if found:
             warned[(c.src, c.dst)] = tuple(found)
     affected = sorted({ns for c in d.gained + d.lost for ns in (namespace_of(c.src), namespace_of(c.dst)) if ns})
     members: dict[str, set[str]] = {ns: set() for ns in affected}
-    for w in (*old.workloads, *new.workloads):
-        if w.namespace in members:
+    changed = {e for c in d.gained + d.lost for e in (c.src, c.dst)}
+    stand_ins = {w.endpoint for w in witnesses}
+    for w in (*old_seen.workloads, *new_seen.workloads):
+        if w.namespace in members and (w.endpoint not in stand_ins or w.endpoint in changed):
             members[w.namespace].add(w.endpoint)
     return Review(title, d, warned, resource_warnings(old, new, d), affected,
                   {ns: sorted(ws) for ns, ws in members.items()}, note)
@@ -66,9 +74,10 @@ def counted(count: int, singular: str, plural: str | None = None) -> str:
 
 
 # Warning kinds beyond cross-tenant appear in the headline only when present, to keep it one glance long.
-_EXTRA = ((CLUSTER_POLICY, "cluster policy changed", "cluster policies changed"),
+_EXTRA = ((ISOLATION, "isolation removed", None),
+          (CLUSTER_POLICY, "cluster policy changed", "cluster policies changed"),
           (DATABASE, "into a database", "into databases"), (EXTERNAL, "new external exposure", None),
-          (DATA_LOSS, "data-loss risk", None))
+          (INTERNET, "internet egress", None), (DATA_LOSS, "data-loss risk", None))
 
 
 def headline(r: Review) -> str:

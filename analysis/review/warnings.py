@@ -10,15 +10,17 @@ from typing import Iterable
 from kube.labels import COMPONENT, TENANT
 from analysis.review.diff import Diff, FlowChange
 from analysis.reachability.clusterpolicy import ClusterPolicy
-from analysis.reachability.model import Cluster, Resource, Workload
+from analysis.reachability.model import Cluster, Policy, Resource, Workload
 
 CROSS_TENANT = "cross-tenant"
 DATABASE = "database"
 EXTERNAL = "external"
+INTERNET = "internet-egress"
+ISOLATION = "isolation-removed"
 DATA_LOSS = "data-loss"
 CLUSTER_POLICY = "cluster-policy"
 # Headline and listing order: isolation first, because it is what this tool exists to keep.
-KINDS = (CROSS_TENANT, CLUSTER_POLICY, DATABASE, EXTERNAL, DATA_LOSS)
+KINDS = (CROSS_TENANT, ISOLATION, CLUSTER_POLICY, DATABASE, EXTERNAL, INTERNET, DATA_LOSS)
 
 # Kubernetes deletes a namespace's whole content with it, and a claim's volume with the claim unless retained.
 DATA_KINDS = ("Namespace", "PersistentVolumeClaim")
@@ -62,6 +64,58 @@ def flow_warnings(change: FlowChange, cluster: Cluster, workloads: dict[str, Wor
     if is_external(change.src) and not is_external(change.dst):
         source = change.src.split(":", 1)[1]
         out.append(ReviewWarning(EXTERNAL, subject, f"external source {source} reaches {change.dst}"))
+    if is_external(change.dst) and not is_external(change.src) and _reaches_internet(change.dst):
+        target = change.dst.split(":", 1)[1]
+        out.append(ReviewWarning(INTERNET, subject, f"{change.src} reaches the internet ({target}) directly, not "
+                                                    "through the egress proxy"))
+    return out
+
+
+# Addresses that are not the internet: private, shared (CGNAT), loopback and link-local ranges. Documentation
+# ranges (192.0.2.0/24, ...) stand for internet addresses in examples and probes, so they count as internet.
+_NOT_INTERNET = tuple(ipaddress.ip_network(n) for n in (
+    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "0.0.0.0/8", "fc00::/7", "fe80::/10", "::1/128"))
+
+
+def _reaches_internet(endpoint: str) -> bool:
+    """An `ip:` address or `cidr:` block with at least one address outside the private and link-local ranges."""
+    text = endpoint.split(":", 1)[1]
+    try:
+        net = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return False
+    inside = [n for n in _NOT_INTERNET if n.version == net.version and n.overlaps(net)]
+    return not any(net.subnet_of(n) for n in inside)  # type: ignore[arg-type]
+
+
+def _isolates(policy: Policy) -> list[str]:
+    """The directions a policy denies outright (selected pods, no rules: default deny)."""
+    out = []
+    if policy.affects_ingress and not policy.ingress:
+        out.append("ingress")
+    if policy.affects_egress and not policy.egress:
+        out.append("egress")
+    return out
+
+
+def isolation_warnings(old: Cluster, new: Cluster) -> list[ReviewWarning]:
+    """A NetworkPolicy that denied a direction outright (default deny) is removed, or no longer denies it: every
+    pod it selected may now be open in that direction, whether or not any flow shows it today."""
+    after = {p.ref: p for p in new.policies}
+    out = []
+    for policy in sorted(old.policies, key=lambda p: p.ref):
+        lost = _isolates(policy)
+        now = after.get(policy.ref)
+        if now is not None:
+            lost = [d for d in lost if d not in _isolates(now)]
+        if not lost:
+            continue
+        what = "is removed" if now is None else f"no longer denies {' and '.join(lost)}"
+        out.append(ReviewWarning(ISOLATION, f"NetworkPolicy {policy.ref}",
+                                 f"NetworkPolicy {policy.ref} (deny {' and '.join(lost)} for pods with "
+                                 f"{policy.pod_selector}) {what}: the pods it isolated may accept or open anything "
+                                 "not otherwise denied"))
     return out
 
 
@@ -125,7 +179,7 @@ def cluster_policy_warnings(old: Cluster, new: Cluster, diff: Diff) -> list[Revi
 
 
 def resource_warnings(old: Cluster, new: Cluster, diff: Diff) -> list[ReviewWarning]:
-    out = cluster_policy_warnings(old, new, diff)
+    out = [*isolation_warnings(old, new), *cluster_policy_warnings(old, new, diff)]
     for r in diff.removed:
         if r.kind == "Namespace":
             out.append(ReviewWarning(DATA_LOSS, r.ref, f"Namespace {r.name} is removed: Kubernetes deletes "

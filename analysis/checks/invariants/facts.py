@@ -37,6 +37,7 @@ from analysis.reachability.ipblocks import Network
 from analysis.reachability.model import Cluster as Analysed
 from analysis.reachability.model import Policy, Workload
 from analysis.reachability.selectors import Selector, parse_selector
+from analysis.reachability.witnesses import is_witness, witness_objects
 from analysis.checks.cluster_context import default_cluster, missing_context
 from specs.pods import SERVING_PORT_NAME
 from specs.plan import stack_objects
@@ -100,10 +101,16 @@ class Facts:
         self.cluster_config = config.cluster if config is not None else default_cluster()
         given = load_objects(manifests)
         self.context = self._missing_context(given)
-        self.objects = [*manifests, *self.context]
-        self.analysed: Analysed = load_objects(self.objects) if self.context else given
+        around = load_objects([*manifests, *self.context]) if self.context else given
+        # Pods that could exist tomorrow, for every peer of every policy: what a selector *could* match is proved,
+        # not only what it matches today (see `reachability.witnesses`).
+        witness_objs, self.witnesses = witness_objects(around)
+        self.objects = [*manifests, *self.context, *witness_objs]
+        self.analysed: Analysed = load_objects(self.objects) if witness_objs else around
         self.engine = Engine(self.analysed)
         self.workloads: dict[str, Workload] = {w.endpoint: w for w in self.analysed.workloads}
+        self.witness_endpoints = frozenset(w.endpoint for w in self.witnesses)
+        self.witness_namespaces = frozenset(o["metadata"]["name"] for o in witness_objs if o["kind"] == "Namespace")
 
     # ------------------------------------------------------------------------------------------------ context
 
@@ -119,7 +126,7 @@ class Facts:
         # The program labels a tenant's namespace `tenancy/tenant: <its own name>`; a namespace carrying another
         # tenant's name copied that label and is no tenant.
         return frozenset(n.name for n in self.analysed.namespaces.values()
-                         if n.declared and n.labels.get(TENANT) == n.name)
+                         if n.declared and n.labels.get(TENANT) == n.name and n.name not in self.witness_namespaces)
 
     @cached_property
     def apps(self) -> dict[tuple[str, str], App]:
@@ -151,6 +158,9 @@ class Facts:
 
     def workload(self, endpoint: str) -> Workload | None:
         return self.workloads.get(endpoint)
+
+    def is_witness(self, endpoint: str) -> bool:
+        return endpoint in self.witness_endpoints
 
     def tier(self, w: Workload) -> Tier | None:
         """The declared app tier `w` runs, judged by the labels policies select on."""
@@ -262,6 +272,8 @@ class Facts:
         """Rendered by the program: with a stack, exactly what it renders for that stack (same namespace, name and
         spec); without, anything carrying its managed-by label."""
         meta = obj.get("metadata") or {}
+        if is_witness(obj):
+            return True  # a witness's own opening stands for what its namespace's admins may write: the baseline
         if self.config is not None:
             key = (meta.get("namespace") or "default", meta.get("name"))
             return key in self._rendered_policies and self._rendered_policies[key] == obj.get("spec")

@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 from kube.labels import COMPONENT, INTERNET_EGRESS
 from analysis.reachability.model import Policy
 from analysis.reachability.selectors import Selector
+from analysis.reachability.witnesses import WITNESS_LABEL
 
 from .facts import NOTHING, Facts, tcp
 from ..violation import Violation
@@ -122,6 +123,8 @@ def monitoring_metrics_only(f: Facts) -> Iterator[Violation]:
         src, dst = f.workload(s), f.workload(d)
         if src is None or dst is None or not f.is_monitoring(src) or dst.namespace not in f.program_namespaces:
             continue
+        if f.is_witness(d):
+            continue  # a witness's openness is its namespace admins' doing, not monitoring's
         metrics = f.metrics_port(dst)
         excess = ports - tcp(metrics)
         if excess:
@@ -133,7 +136,7 @@ def monitoring_metrics_only(f: Facts) -> Iterator[Violation]:
 def egress_via_proxy(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         src = f.workload(s)
-        if src is not None and src.namespace in f.tenants and d.startswith("ip:"):
+        if src is not None and src.namespace in f.tenants and d.startswith("ip:") and not f.is_witness(s):
             yield Violation("egress-via-proxy", _flow(s, d),
                             f"allowed on {ports}; tenant pods reach external addresses only through the egress proxy")
             continue
@@ -184,7 +187,7 @@ def proxy_private_ranges(f: Facts) -> Iterator[Violation]:
 def frontend_external_ingress(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         dst = f.workload(d)
-        if not s.startswith("ip:") or dst is None or dst.namespace not in f.tenants:
+        if not s.startswith("ip:") or dst is None or dst.namespace not in f.tenants or f.is_witness(d):
             continue
         address = ipaddress.ip_address(s[3:])
         t = f.tier(dst)
@@ -248,7 +251,7 @@ def open_world(policy: Policy) -> Iterator[Violation]:
 
 def open_world_ingress(f: Facts) -> Iterator[Violation]:
     for policy in f.analysed.policies:
-        if policy.namespace in f.program_namespaces:
+        if policy.namespace in f.program_namespaces and not policy.pod_selector.requirements_on(WITNESS_LABEL):
             yield from open_world(policy)
 
 

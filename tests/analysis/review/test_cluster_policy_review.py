@@ -52,8 +52,11 @@ def test_a_removed_cluster_policy_is_marked_and_namespace_policies_are_not():
     netpol = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
               "metadata": {"name": "deny", "namespace": "acme"}, "spec": {"podSelector": {}}}
     r = review_clusters(load_objects(BASE + [BOUNDARY, netpol]), load_objects(BASE), "dev")
+    # The removed namespace policy is no cluster policy; that it isolated acme (and that an arbitrary internet
+    # address now gets in) are warnings of their own.
     assert sorted((w.kind, w.subject) for w in r.warnings()) == [
-        (CLUSTER_POLICY, "ClusterNetworkPolicy boundary"), ("cross-tenant", "globex/app -> acme/app")]
+        (CLUSTER_POLICY, "ClusterNetworkPolicy boundary"), ("cross-tenant", "globex/app -> acme/app"),
+        ("external", "ip:198.51.100.7 -> acme/app"), ("isolation-removed", "NetworkPolicy acme/deny")]
     assert [w.message for w in r.warnings() if w.kind == CLUSTER_POLICY] == [
         "cluster policy ClusterNetworkPolicy/boundary removed (Admin tier, priority 10: decides cluster-wide, before "
         "every namespace's NetworkPolicies, which cannot override it)"]
