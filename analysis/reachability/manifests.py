@@ -504,7 +504,7 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
             cluster.folded += 1  # an intermediate controller (a Deployment's ReplicaSet, a CronJob's Job)
 
     workloads: list[Workload] = []
-    for kind, ns, name, _meta, obj, loc in roots:
+    for kind, ns, name, _, obj, loc in roots:
         pods = live_pods.get((kind, ns, name), [])
         if not pods:
             w = _workload(kind, ns, name, obj, loc, problems)
