@@ -17,6 +17,7 @@ LAB_COMMANDS: dict[str, str] = {
     "up": "tenancy.lab.up",
     "apply": "tenancy.lab.apply",
     "probe": "tenancy.lab.probe",
+    "verify": "tenancy.lab.verify",
     "status": "tenancy.lab.status",
     "down": "tenancy.lab.down",
 }
