@@ -22,6 +22,7 @@ ACCEPT, DENY, PASS = "Accept", "Deny", "Pass"
 PRIORITY_RANGE = (0, 1000)  # both APIs; lower numbers are evaluated first within a tier
 # 0-99 stay free for the platform's own admin rules that must win over these (an incident block, say).
 CONSUMER_PRIORITY = 100  # Admin: Pass exactly the declared cross-tenant flows to the namespace policies
+MONITORING_PRIORITY = 105  # Admin: Pass Prometheus to each app's metrics port, before the boundary denies the rest
 BOUNDARY_PRIORITY = 110  # Admin: per-tenant boundary (other tenants, unknown namespaces, outside the cluster)
 BASELINE_PRIORITY = 100  # Baseline: default deny for tenant namespaces, DNS allowed
 BANP_NAME = "default"  # BaselineAdminNetworkPolicy is a singleton with this name (a CEL rule of its CRD)

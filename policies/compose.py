@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from kube.labels import proxy_selector, tier_selector, workload_name
+from kube.labels import namespace_selector, proxy_selector, tier_selector, workload_name
 from policies.baseline_deny import tenants_baseline
-from policies.cluster_policy import LIMITS, as_api, check_size
+from policies.cluster_policy import LIMITS, as_api, check_size, tcp, udp
+from policies.cluster_policy import pods as cluster_pods
 from policies.consumer_pass import consumer_passes
 from policies.dns import dns_egress
 from policies.egress_proxy import proxy_ingress, proxy_internet_egress
@@ -14,7 +15,8 @@ from policies.flows import Pods, allow_flow, egress_to, ingress_from
 from policies.isolation import default_deny
 from policies.load_balancer import load_balancer_ingress
 from policies.monitoring import monitoring_ingress
-from policies.tenant_boundary import tenant_boundary
+from policies.monitoring_pass import monitoring_passes
+from policies.tenant_boundary import PlatformService, tenant_boundary
 from stackconfig.cni import NO_ADMIN_POLICIES
 from stackconfig.models import App, Cluster, StackConfig, Tenant
 
@@ -85,18 +87,27 @@ def cluster_policies(config: StackConfig) -> list[dict]:
     """The Platform-owned cluster policies, which tenants cannot touch (cluster-scoped; tenants hold `admin` in
     their namespace only), in the API the cluster implements; none with `adminPolicies: none` (issue 13).
 
-    Admin tier: the declared cross-tenant consumers Passed to the namespace policies, then each tenant's
-    boundary. Baseline tier: default deny for tenant namespaces, with DNS, for pods no NetworkPolicy selects."""
+    Admin tier: the declared cross-tenant consumers and monitoring's scrape of metrics ports Passed to the
+    namespace policies, then each tenant's boundary. Baseline tier: default deny for tenant namespaces, with
+    DNS, for pods no NetworkPolicy selects."""
     cluster = config.cluster
     api = cluster.admin_policy_api
     if api == NO_ADMIN_POLICIES:
         return []
-    known = [cluster.dns.namespace, cluster.monitoring.namespace]
-    if cluster.egress_proxy.enabled:
-        known.append(cluster.egress_proxy.namespace)
+    dns, proxy = cluster.dns, cluster.egress_proxy
+    known = [dns.namespace, cluster.monitoring.namespace]
+    # The platform services tenants call: their pods on their ports are Passed to the namespace policies.
+    dns_pods = cluster_pods(namespace_selector(dns.namespace), {"matchLabels": dict(dns.pod_labels)})
+    services = [PlatformService("dns", dns_pods, [udp(dns.port), tcp(dns.port)])]
+    if proxy.enabled:
+        known.append(proxy.namespace)
+        proxy_pods = cluster_pods(namespace_selector(proxy.namespace), proxy_selector())
+        services.append(PlatformService("egress-proxy", proxy_pods, [tcp(proxy.port)]))
     policies = [
         *consumer_passes(config, LIMITS[api]),
-        *(tenant_boundary(tenant.name, known) for tenant in config.tenants),
+        *(p for tenant in config.tenants
+          for p in monitoring_passes(tenant, cluster.monitoring.namespace, cluster.monitoring.pod_labels)),
+        *(tenant_boundary(tenant.name, known, services) for tenant in config.tenants),
         tenants_baseline(cluster.dns.namespace, cluster.dns.pod_labels, cluster.dns.port),
     ]
     for policy in policies:

@@ -16,6 +16,8 @@ from stackconfig import ConfigError, StackConfig, parse_config
 DEV_NAMES = [
     "tenancy-consumers.acme.shop.backend",
     "tenancy-consumers.globex.portal.backend",
+    "tenancy-monitoring.acme.9090",
+    "tenancy-monitoring.globex.9090",
     "tenancy-boundary.acme",
     "tenancy-boundary.globex",
     "tenancy-baseline",
@@ -100,7 +102,7 @@ def test_acknowledged_or_unknown_cni_renders_with_a_warning() -> None:
         "tenancy:cluster.adminPolicies: CNI 'cilium' does not implement ClusterNetworkPolicy and "
         "tenancy:cluster.allowUnenforcedPolicies is true: the cluster policies are rendered but NOT enforced on "
         "this cluster")]
-    assert len(cluster_policies(acknowledged.config)) == 5
+    assert len(cluster_policies(acknowledged.config)) == 7
     unknown = parse_config(two_tenants(cni="my-cni", adminPolicies="AdminNetworkPolicy"))
     assert unknown.warnings[-1] == (
         "tenancy:cluster.adminPolicies: cannot tell whether CNI 'my-cni' implements AdminNetworkPolicy; the cluster "
@@ -123,6 +125,8 @@ def test_dev_stack_emits_admin_and_baseline_tiers(dev) -> None:
     assert tiers == {
         "tenancy-consumers.acme.shop.backend": ("Admin", 100),
         "tenancy-consumers.globex.portal.backend": ("Admin", 100),
+        "tenancy-monitoring.acme.9090": ("Admin", 105),
+        "tenancy-monitoring.globex.9090": ("Admin", 105),
         "tenancy-boundary.acme": ("Admin", 110),
         "tenancy-boundary.globex": ("Admin", 110),
         "tenancy-baseline": ("Baseline", 100),
@@ -157,10 +161,12 @@ def test_boundary_denies_other_tenants_unknown_namespaces_and_the_outside() -> N
     spec = by_name(cluster_policies(parsed(two_tenants())))["tenancy-boundary.acme"]["spec"]
     assert spec["subject"] == {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "acme"}}}
     assert [(r["name"], r["action"]) for r in spec["ingress"]] == [
-        ("deny-from-other-tenants", "Deny"), ("deny-from-unknown-namespaces", "Deny")]
+        ("deny-from-other-tenants", "Deny"), ("deny-from-unknown-namespaces", "Deny"),
+        ("deny-from-platform-namespaces", "Deny")]
     assert [(r["name"], r["action"]) for r in spec["egress"]] == [
         ("deny-to-other-tenants", "Deny"), ("deny-to-unknown-namespaces", "Deny"),
-        ("pass-to-own-and-platform-pods", "Pass"), ("deny-outside-cluster", "Deny")]
+        ("pass-to-own-namespace", "Pass"), ("pass-to-dns", "Pass"), ("pass-to-egress-proxy", "Pass"),
+        ("deny-to-platform-namespaces", "Deny"), ("deny-outside-cluster", "Deny")]
     others = {"matchExpressions": [{"key": "tenancy/tenant", "operator": "Exists"},
                                    {"key": "kubernetes.io/metadata.name", "operator": "NotIn", "values": ["acme"]}]}
     unknown = {"matchExpressions": [
@@ -169,9 +175,41 @@ def test_boundary_denies_other_tenants_unknown_namespaces_and_the_outside() -> N
          "values": ["acme", "egress-proxy", "kube-system", "monitoring"]}]}
     assert spec["ingress"][0]["from"] == spec["egress"][0]["to"] == [{"namespaces": others}]
     assert spec["ingress"][1]["from"] == spec["egress"][1]["to"] == [{"namespaces": unknown}]
-    assert spec["egress"][2]["to"] == [{"namespaces": {}}]
-    assert spec["egress"][3]["to"] == [{"networks": ["0.0.0.0/0", "::/0"]}]
-    assert all("protocols" not in r for r in spec["ingress"] + spec["egress"])
+    platform = {"matchExpressions": [{"key": "kubernetes.io/metadata.name", "operator": "In",
+                                      "values": ["egress-proxy", "kube-system", "monitoring"]}]}
+    assert spec["ingress"][2]["from"] == spec["egress"][5]["to"] == [{"namespaces": platform}]
+    assert spec["egress"][2]["to"] == [{"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "acme"}}}]
+    # Tenants call the platform's DNS and proxy pods on their ports only; the services' own policies decide.
+    assert spec["egress"][3]["to"] == [{"pods": {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}}]
+    assert spec["egress"][3]["protocols"] == [{"udp": {"destinationPort": {"number": 53}}},
+                                              {"tcp": {"destinationPort": {"number": 53}}}]
+    assert spec["egress"][4]["to"] == [{"pods": {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "egress-proxy"}},
+        "podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "tenancy-platform",
+                                        "app.kubernetes.io/component": "egress-proxy"}}}}]
+    assert spec["egress"][4]["protocols"] == [{"tcp": {"destinationPort": {"number": 3128}}}]
+    assert spec["egress"][6]["to"] == [{"networks": ["0.0.0.0/0", "::/0"]}]
+    assert all("protocols" not in r for i, r in enumerate(spec["ingress"] + spec["egress"]) if i not in (6, 7))
+
+
+def test_monitoring_is_passed_on_each_apps_metrics_port_only() -> None:
+    raw = two_tenants()
+    raw["tenants"][0]["apps"][1]["metricsPort"] = 9100
+    policies = by_name(cluster_policies(parsed(raw)))
+    prometheus = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}},
+                  "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}}}
+    for port, apps in ((9090, ["shop"]), (9100, ["blog"])):
+        assert policies[f"tenancy-monitoring.acme.{port}"]["spec"] == {
+            "tier": "Admin", "priority": 105,
+            "subject": {"pods": {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "acme"}},
+                "podSelector": {"matchExpressions": [
+                    {"key": "app.kubernetes.io/part-of", "operator": "In", "values": apps}]}}},
+            "ingress": [{"name": f"pass-monitoring-to-port-{port}", "action": "Pass", "from": [{"pods": prometheus}],
+                         "protocols": [{"tcp": {"destinationPort": {"number": port}}}]}],
+        }
 
 
 def test_without_the_proxy_its_namespace_is_not_known() -> None:
@@ -179,6 +217,7 @@ def test_without_the_proxy_its_namespace_is_not_known() -> None:
     spec = by_name(cluster_policies(parsed(raw)))["tenancy-boundary.acme"]["spec"]
     assert spec["ingress"][1]["from"][0]["namespaces"]["matchExpressions"][1]["values"] == [
         "acme", "kube-system", "monitoring"]
+    assert "pass-to-egress-proxy" not in [r["name"] for r in spec["egress"]]
 
 
 def test_baseline_denies_tenant_namespaces_but_dns() -> None:
@@ -207,6 +246,7 @@ def test_admin_network_policy_api_is_the_same_policies_in_v1alpha1() -> None:
         ("AdminNetworkPolicy", "tenancy-boundary.acme"), ("AdminNetworkPolicy", "tenancy-boundary.globex"),
         ("AdminNetworkPolicy", "tenancy-consumers.acme.shop.backend"),
         ("AdminNetworkPolicy", "tenancy-consumers.globex.portal.backend"),
+        ("AdminNetworkPolicy", "tenancy-monitoring.acme.9090"), ("AdminNetworkPolicy", "tenancy-monitoring.globex.9090"),
         ("BaselineAdminNetworkPolicy", "default"),
     ]
     banp = by_name(objects)["default"]

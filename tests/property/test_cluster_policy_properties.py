@@ -23,7 +23,7 @@ def test_cluster_policies_are_valid_and_bounded(raw: dict) -> None:
         assert customresources.problems(obj, customresources.STANDARD) == [], obj["metadata"]["name"]
     if api == "ClusterNetworkPolicy":
         tiers = {(o["spec"]["tier"], o["spec"]["priority"]) for o in objects}
-        assert tiers <= {("Admin", 100), ("Admin", 110), ("Baseline", 100)}
+        assert tiers <= {("Admin", 100), ("Admin", 105), ("Admin", 110), ("Baseline", 100)}
         # Admin-tier Accept would bypass the namespace policies; the design only Passes or Denies there.
         assert all(r["action"] != "Accept" for o in objects if o["spec"]["tier"] == "Admin"
                    for r in o["spec"].get("ingress", []) + o["spec"].get("egress", []))

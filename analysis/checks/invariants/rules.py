@@ -286,7 +286,30 @@ def tenant_authored_widening(f: Facts) -> Iterator[Violation]:
             posing = " (it carries the program's managed-by label but is not what the program renders for this stack)"
         count = f"{len(flows)} flow{'s' if len(flows) > 1 else ''}"
         yield Violation("tenant-authored-widening", f"NetworkPolicy {ref}",
-                        f"opens {count} the program's policies do not: {shown}{more}{posing}")
+                        f"opens {count} the program's policies do not: {shown}{more}{posing}"
+                        + _unstoppable(f, [(s, d) for s, d, _ in flows]))
+
+
+# Why no cluster policy stops a widening, for the two kinds of flow the admin tier cannot (or by design does not)
+# decide; said only where cluster policies are in place, since without them nothing stops any widening.
+EXTERNAL_INGRESS_UNSTOPPABLE = (
+    "no admin rule can stop ingress from external addresses (ClusterNetworkPolicy v1alpha2 and AdminNetworkPolicy "
+    "v1alpha1 have no address peer for ingress); use admission control")
+SAME_NAMESPACE_UNSTOPPABLE = (
+    "no admin rule stops flows within one namespace (the admin tier leaves them to the tenant's own "
+    "NetworkPolicies by design); use admission control")
+
+
+def _unstoppable(f: Facts, flows: list[tuple[str, str]]) -> str:
+    if not f.analysed.cluster_policies:
+        return ""
+    reasons = []
+    if any(s.startswith("ip:") for s, _ in flows):
+        reasons.append(EXTERNAL_INGRESS_UNSTOPPABLE)
+    same = [(f.workload(s), f.workload(d)) for s, d in flows]
+    if any(a is not None and b is not None and a.namespace == b.namespace for a, b in same):
+        reasons.append(SAME_NAMESPACE_UNSTOPPABLE)
+    return "".join(f"; {r}" for r in reasons)
 
 
 def tenant_authored_attempts(f: Facts) -> Iterator[str]:
