@@ -12,14 +12,18 @@ from tenancy.lab import down, netns, state, status, up
 from tenancy.lab.state import LabState
 
 
-def _host_snapshot() -> dict[str, object]:
+def _host_snapshot(workdir) -> dict[str, object]:
+    """The host's state as a lab could change it. Namespaces of other labs (a parallel test worker's session lab, a
+    colleague's lab) come and go on their own: only this lab's namespaces are compared."""
+    own = netns.ns_name(netns.lab_id(workdir), "")
+
     def lines(cmd: list[str]) -> list[str]:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         return sorted(proc.stdout.splitlines()) if proc.returncode == 0 else [f"<{cmd[0]} unavailable>"]
 
     links = sorted(line.split(":")[1].strip().split("@")[0] for line in lines(["ip", "-o", "link", "show"]))
     chains = [line for line in lines(["iptables-save"]) if line.startswith((":", "*"))]
-    return {"netns": netns.list_names(), "links": links, "iptables-chains": chains,
+    return {"netns": netns.list_names(own), "links": links, "iptables-chains": chains,
             "ipsets": lines(["ipset", "list", "-n"]), "routes": lines(["ip", "route", "show"])}
 
 
@@ -39,7 +43,7 @@ def _children_of_lab(workdir) -> list[int]:
 
 def test_up_after_a_crash_then_down_leaves_nothing(tmp_path):
     workdir = tmp_path / "crash-lab"
-    before = _host_snapshot()
+    before = _host_snapshot(workdir)
     bins = up.binaries()
     try:
         first = up.up(workdir, bins)
@@ -58,4 +62,4 @@ def test_up_after_a_crash_then_down_leaves_nothing(tmp_path):
     time.sleep(0.2)
     assert not workdir.exists(), "down removes the work directory it was given to create"
     assert _children_of_lab(workdir) == []
-    assert _host_snapshot() == before
+    assert _host_snapshot(workdir) == before
