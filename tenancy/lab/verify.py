@@ -158,6 +158,11 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
         raise LabError("; ".join(exc.problems)) from None
     if not cluster.workloads:
         raise LabError(f"no workloads in {', '.join(paths)}")
+    if cluster.cluster_policies:
+        names = ", ".join(sorted(cp.name for cp in cluster.cluster_policies)[:3])
+        raise LabError(f"{len(cluster.cluster_policies)} cluster-scoped policies (policy.networking.k8s.io: {names}"
+                       f"{', ...' if len(cluster.cluster_policies) > 3 else ''}) in {', '.join(paths)}: kube-router "
+                       "enforces networking.k8s.io/v1 NetworkPolicy only, so the lab cannot judge them")
     try:
         ext = [endpoint_name(parse_address(e)) for e in externals or ()]
     except ValueError as exc:

@@ -104,3 +104,23 @@ def test_every_deviation_names_the_enforcer_source_and_the_spec():
     for d in deviations:
         assert d.enforcer.split(" ")[0].split(":")[0].endswith(".go") and d.spec and d.summary, d
         assert (d.engine, d.lab) in (("allow", "deny"), ("deny", "allow")), d
+
+
+def test_cluster_policies_cannot_be_verified(tmp_path):
+    """kube-router enforces NetworkPolicy only: a render with Admin/Baseline-tier policies cannot run (exit 2)."""
+    (tmp_path / "cnp.yaml").write_text((MANIFESTS / "10-workloads.yaml").read_text() + """\
+---
+apiVersion: policy.networking.k8s.io/v1alpha2
+kind: ClusterNetworkPolicy
+metadata: {name: deny-beta}
+spec:
+  tier: Admin
+  priority: 10
+  subject: {namespaces: {matchLabels: {kubernetes.io/metadata.name: beta}}}
+  ingress:
+    - {name: deny, action: Deny, from: [{namespaces: {}}]}
+""")
+    done = _verify(tmp_path / "no-lab", tmp_path, externals=())
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "1 cluster-scoped policies (policy.networking.k8s.io: deny-beta)" in done.stderr
+    assert "kube-router enforces networking.k8s.io/v1 NetworkPolicy only" in done.stderr
