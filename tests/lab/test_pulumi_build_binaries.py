@@ -43,7 +43,9 @@ def _plugin_channel(binary: Path, *args: str) -> Iterator[grpc.Channel]:
         if not first.isdigit():
             proc.kill()
             pytest.fail(f"{binary.name} printed {first!r} instead of its port: {proc.stderr.read()[-2000:]}")
-        channel = grpc.insecure_channel(f"127.0.0.1:{first}")
+        # The provider's schema is over 5 MB, beyond gRPC's default 4 MB receive limit (the engine raises it too).
+        channel = grpc.insecure_channel(f"127.0.0.1:{first}",
+                                        options=[("grpc.max_receive_message_length", 64 * 1024 * 1024)])
         grpc.channel_ready_future(channel).result(timeout=30)
         try:
             yield channel
