@@ -32,7 +32,7 @@ import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .clusterpolicy import ACCEPT, ADMIN, BASELINE, DEFAULT_POD_NETWORKS, DENY
 from .compile import (
@@ -450,21 +450,29 @@ class Engine:
         ]
 
     @staticmethod
-    def _peer_match(rule: CompiledRule, other: Endpoint) -> int | None:
-        """Index of the first peer admitting `other`, -1 if the rule admits every peer, None if none does."""
-        if rule.peers is None:
+    def _first_peer(every: bool, rule_classes: int, peers: Sequence[Any], admits: Callable[[Any], bool],
+                    other: Endpoint) -> int | None:
+        """Index of the first peer matching `other`, -1 when every peer does, None if none does. One walk for
+        NetworkPolicy and cluster-policy rules: both keep per-peer class bitsets and answer addresses per peer."""
+        if every:
             return -1
         if other.workload is None:
-            for p in rule.peers:
-                if p.admits_address(other.address):  # type: ignore[arg-type]
-                    return p.index
+            for p in peers:
+                if admits(p):
+                    return int(p.index)
             return None
-        if not rule.classes >> other.cls & 1:
+        if not rule_classes >> other.cls & 1:
             return None
-        for p in rule.peers:
+        for p in peers:
             if p.classes >> other.cls & 1:
-                return p.index
+                return int(p.index)
         return None
+
+    @staticmethod
+    def _peer_match(rule: CompiledRule, other: Endpoint) -> int | None:
+        """Index of the first peer admitting `other`, -1 if the rule admits every peer, None if none does."""
+        return Engine._first_peer(rule.peers is None, rule.classes, rule.peers or (),
+                                  lambda p: p.admits_address(other.address), other)
 
     def _named(self, ep: Endpoint) -> NamedPorts | None:
         return None if ep.workload is None else self._class_named[ep.cls]
@@ -509,19 +517,8 @@ class Engine:
     @staticmethod
     def _cluster_peer_match(rule: CompiledClusterRule, other: Endpoint) -> int | None:
         """Index of the first peer matching `other`, -1 when the rule failed closed (every peer), None if none."""
-        if rule.every_peer:
-            return -1
-        if other.workload is None:
-            for p in rule.peers:
-                if p.peer.admits_address(other.address):  # type: ignore[arg-type]
-                    return p.index
-            return None
-        if not rule.classes >> other.cls & 1:
-            return None
-        for p in rule.peers:
-            if p.classes >> other.cls & 1:
-                return p.index
-        return None
+        return Engine._first_peer(rule.every_peer, rule.classes, rule.peers,
+                                  lambda p: p.peer.admits_address(other.address), other)
 
     def _tier_side(self, tier: str, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint, port: int,
                    proto: str) -> tuple[list[str], ClusterRuleRef | None, list[str]]:
