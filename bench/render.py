@@ -20,22 +20,12 @@ import subprocess
 import sys
 import time
 
+from stacks import tenants  # bench/ is the script directory, first on sys.path when run as a script
+
 
 def generated_config(n: int) -> dict:
-    tenants = []
-    for i in range(n):
-        app = {
-            "name": "app",
-            "frontend": {"image": "nginxinc/nginx-unprivileged:1.27", "replicas": 1},
-            "backend": {"image": "example/api:1", "replicas": 1, "internetEgress": i % 3 == 0},
-            "database": {"storage": "1Gi"},
-        }
-        if i % 3 == 0:
-            app["frontend"]["loadBalancer"] = {"sourceRanges": [f"198.51.{i % 250}.0/24"]}
-            if n > 1:
-                app["consumers"] = [{"tenant": f"t{(i + 1) % n:04d}", "app": "app"}]
-        tenants.append({"name": f"t{i:04d}", "apps": [app]})
-    return {"tenancy:cluster": json.dumps({"cni": "calico"}), "tenancy:tenants": json.dumps(tenants)}
+    """Pulumi's config values (JSON strings, as `pulumi config` hands them over) of bench/stacks.py's n-tenant stack."""
+    return {"tenancy:cluster": json.dumps({"cni": "calico"}), "tenancy:tenants": json.dumps(tenants(n))}
 
 
 def measure(n: int, mode: str) -> dict:
