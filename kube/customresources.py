@@ -85,6 +85,13 @@ def served(channel: str = STANDARD) -> dict[tuple[str, str], Served]:
     return out
 
 
+def definitions(channel: str = STANDARD) -> list[dict]:
+    """The CustomResourceDefinition objects of `channel`, as shipped (for a cluster that should serve them)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
+            for path in sorted((CRD_DIR / channel).glob("*.yaml"))]
+
+
 def kinds() -> frozenset[str]:
     return frozenset(kind for _, kind in served())
 

@@ -133,7 +133,7 @@ def apply(workdir: Path, docs: list[dict[str, Any]], timeout: float = 300.0) -> 
     kubectl.apply([lab_ns, *first])
     namespaces = sorted({d["metadata"]["name"] for d in first if d["kind"] == "Namespace"}
                         | {d.get("metadata", {}).get("namespace") for d in rest + workloads} - {None})
-    _wait(lambda: _first_ready(kubectl, first, namespaces), deadline, "namespaces and CRDs")
+    wait(lambda: first_ready(kubectl, first, namespaces), deadline, "namespaces and CRDs")
     kubectl.apply(rest)
     kubectl.apply(workloads)
     pending: list[str] = []
@@ -143,12 +143,12 @@ def apply(workdir: Path, docs: list[dict[str, Any]], timeout: float = 300.0) -> 
         pending = _unready(kubectl, workloads)
         return not pending
 
-    _wait(workloads_ready, deadline, "workloads", lambda: ", ".join(pending[:10]))
+    wait(workloads_ready, deadline, "workloads", lambda: ", ".join(pending[:10]))
     pods = sync_dataplane(workdir, lab, kubectl, deadline)
     return f"{len(docs)} objects applied, {pods} pods Ready, kube-router synced"
 
 
-def _wait(ready: Any, deadline: float, what: str, detail: Any = None) -> None:
+def wait(ready: Any, deadline: float, what: str, detail: Any = None) -> None:
     while True:
         if ready():
             return
@@ -158,7 +158,7 @@ def _wait(ready: Any, deadline: float, what: str, detail: Any = None) -> None:
         time.sleep(0.3)
 
 
-def _first_ready(kubectl: Kubectl, first: list[dict[str, Any]], namespaces: list[str]) -> bool:
+def first_ready(kubectl: Kubectl, first: list[dict[str, Any]], namespaces: list[str]) -> bool:
     for doc in first:
         if doc["kind"] == "CustomResourceDefinition":
             crd = kubectl.json("crd", doc["metadata"]["name"])
@@ -237,7 +237,7 @@ def sync_dataplane(workdir: Path, lab: LabState, kubectl: Kubectl, deadline: flo
             missing.insert(0, f"marker {name}")
         return not missing
 
-    _wait(synced, deadline, "kube-router to program the policies", lambda: ", ".join(missing[:10]))
+    wait(synced, deadline, "kube-router to program the policies", lambda: ", ".join(missing[:10]))
     if previous:
         kubectl("delete", "networkpolicy", "-n", LAB_NAMESPACE, f"lab-sync-{previous}", "--ignore-not-found",
                 "--wait=false", check=False)

@@ -169,6 +169,7 @@ def _start(lab: LabState, bins: dict[str, Path], timeout: float) -> None:
         "--concurrent-deployment-syncs", "10", "--concurrent-replicaset-syncs", "10",
         "--concurrent-statefulset-syncs", "10",
     ], lambda: _http_ok(lab.node_netns, "127.0.0.1", 10257, "/healthz", _insecure_tls()))
+    _serve_cluster_policy_api(lab, timeout)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["PYTHONUNBUFFERED"] = "1"
@@ -185,6 +186,20 @@ def _start(lab: LabState, bins: dict[str, Path], timeout: float) -> None:
         "--iptables-sync-period", "5m",
         "-v", "1",
     ], lambda: _chain_exists(lab.node_netns, "KUBE-ROUTER-FORWARD") and _synced_once(workdir))
+
+
+def _serve_cluster_policy_api(lab: LabState, timeout: float) -> None:
+    """Install network-policy-api's CRDs (standard channel), as a cluster whose CNI implements them has them, so
+    renders with cluster-scoped policies apply. kube-router enforces none of them; `verify` says which flows they
+    decide."""
+    from kube.customresources import definitions
+    from tenancy.lab import apply as lab_apply
+
+    crds = definitions()
+    lab_apply.Kubectl(lab).apply(crds)
+    kubectl = lab_apply.Kubectl(lab)
+    lab_apply.wait(lambda: lab_apply.first_ready(kubectl, crds, []), time.monotonic() + timeout,
+                   "the policy.networking.k8s.io CRDs to be established")
 
 
 def _etcd_extra(binary: Path) -> list[str]:

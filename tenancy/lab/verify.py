@@ -8,6 +8,11 @@ declare (numeric ports, both ends of a range, named ports resolved against the w
 with the engine's verdict; a disagreement that a documented kube-router deviation (tenancy/lab/deviations.toml)
 recognises is a known deviation, any other one fails.
 
+Cluster-scoped policies (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) are evaluated by
+the engine as the API defines them, but kube-router enforces NetworkPolicy only: a flow whose verdict a cluster
+policy changes, and where the lab did what the NetworkPolicies alone say, is the known deviation
+`cluster-policies-not-enforced`. Every other flow of such manifests is judged as usual.
+
 Exit 0: every flow agrees or is a known deviation; 1: some disagreement is not; 2: cannot run (no lab, unreadable
 manifests, a workload without Ready pods in the lab).
 """
@@ -15,6 +20,7 @@ manifests, a workload without Ready pods in the lab).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import tomllib
@@ -134,9 +140,16 @@ def _egress_named_port_without_to(cluster: Any, outcome: Outcome, port: tuple[in
     return False
 
 
-def classify(outcome: Outcome, port: tuple[int, str], cluster: Any, deviations: list[Deviation]) -> str:
-    """The id of the documented deviation that explains a disagreement, or ''."""
+def classify(outcome: Outcome, port: tuple[int, str], cluster: Any, deviations: list[Deviation],
+             namespaced: str | None = None) -> str:
+    """The id of the documented deviation that explains a disagreement, or ''. `namespaced` is the engine's verdict
+    on the same manifests without their cluster-scoped policies."""
     for dev in deviations:
+        if dev.matcher == "cluster-policy-decides":
+            # Either direction: a cluster policy changed the verdict and the lab did what NetworkPolicy alone says.
+            if namespaced is not None and namespaced != outcome.engine and namespaced == outcome.lab:
+                return dev.id
+            continue
         if (dev.engine, dev.lab) != (outcome.engine, outcome.lab):
             continue
         if dev.matcher == "node-source" and outcome.source == f"ip:{topology.NODE_IP}":
@@ -158,11 +171,6 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
         raise LabError("; ".join(exc.problems)) from None
     if not cluster.workloads:
         raise LabError(f"no workloads in {', '.join(paths)}")
-    if cluster.cluster_policies:
-        names = ", ".join(sorted(cp.name for cp in cluster.cluster_policies)[:3])
-        raise LabError(f"{len(cluster.cluster_policies)} cluster-scoped policies (policy.networking.k8s.io: {names}"
-                       f"{', ...' if len(cluster.cluster_policies) > 3 else ''}) in {', '.join(paths)}: kube-router "
-                       "enforces networking.k8s.io/v1 NetworkPolicy only, so the lab cannot judge them")
     try:
         ext = [endpoint_name(parse_address(e)) for e in externals or ()]
     except ValueError as exc:
@@ -175,8 +183,11 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
                        f"{' '.join(paths)}` first)")
     probed = ports_to_probe(cluster, list(ports or ()))
     matrices = engine.matrix(probed, ext, between_externals=False)
+    # What kube-router can enforce: the same manifests without the cluster-scoped policies it never reads.
+    namespaced = Engine(dataclasses.replace(cluster, cluster_policies=[])).matrix(
+        probed, ext, between_externals=False) if cluster.cluster_policies else matrices
     requests: list[dict[str, str]] = []
-    expected: list[tuple[str, tuple[int, str]]] = []
+    expected: list[tuple[str, str, tuple[int, str]]] = []
     for (number, proto), view in matrices.items():
         for src in view:
             row = view[src]
@@ -184,7 +195,8 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
                 if src.startswith("ip:") and dst.startswith("ip:"):
                     continue
                 requests.append({"from": src, "to": dst, "port": f"{number}/{proto}"})
-                expected.append(("allow" if row[dst] else "deny", (number, proto)))
+                expected.append(("allow" if row[dst] else "deny",
+                                 "allow" if namespaced[(number, proto)][src][dst] else "deny", (number, proto)))
     started = time.monotonic()
     lab.flush_conntrack()
     answers = lab.probe_batch(requests)
@@ -196,10 +208,10 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
                        f"{first['port']}: {first['error']}")
     deviations = load_deviations()
     outcomes = []
-    for answer, (verdict, port) in zip(answers, expected, strict=True):
+    for answer, (verdict, namespaced_verdict, port) in zip(answers, expected, strict=True):
         outcome = Outcome(answer["from"], answer["to"], answer["port"], verdict, answer["verdict"])
         if not outcome.agrees:
-            outcome.deviation = classify(outcome, port, cluster, deviations)
+            outcome.deviation = classify(outcome, port, cluster, deviations, namespaced_verdict)
         outcomes.append(outcome)
     return Report(outcomes, seconds)
 

@@ -23,3 +23,17 @@ def lab_workdir(tmp_path_factory):
         yield workdir
     finally:
         down.teardown(workdir)
+
+
+@pytest.fixture(scope="module")
+def dev_lab(tmp_path_factory):
+    from tests.lab.stacks import stack_lab
+
+    yield from stack_lab(tmp_path_factory.mktemp("dev"), "dev")
+
+
+@pytest.fixture(scope="module")
+def staging_lab(tmp_path_factory):
+    from tests.lab.stacks import stack_lab
+
+    yield from stack_lab(tmp_path_factory.mktemp("staging"), "staging")
