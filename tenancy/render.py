@@ -82,8 +82,14 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+# YAML 1.1 booleans PyYAML's resolver does not know (it quotes yes/no/on/off itself): kubectl's reader would turn
+# an unquoted label value `y` into true and refuse the object.
+_YAML11_BOOLS = frozenset({"y", "Y", "n", "N"})
+
+
 def _str_presenter(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+    style = "|" if "\n" in value else "'" if value in _YAML11_BOOLS else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
 _Dumper.add_representer(str, _str_presenter)

@@ -15,10 +15,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
 import tenancy.commands.render as render_command
 from tenancy.cli import main
-from tenancy.render import write_atomically
+from tenancy.render import to_yaml, write_atomically
 
 MARKER = ".tenancy-render"
 REPO = Path(__file__).resolve().parents[2]
@@ -237,7 +238,7 @@ def test_staging_of_a_killed_render_is_removed_by_the_next(tmp_path):
 _RACER = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from tenancy.render import write_atomically
+    from tenancy.render import to_yaml, write_atomically
     files = {f"{n}.yaml": [{"kind": "ConfigMap", "metadata": {"name": sys.argv[2]}}] for n in ("_cluster", "a", "b")}
     for _ in range(10):
         write_atomically(files, Path(sys.argv[1]), "# Rendered by `python -m tenancy render`\\n")
@@ -264,3 +265,13 @@ def test_refusals_are_exceptions_of_their_own_for_library_callers(tmp_path):
     with pytest.raises(OutputRefused):
         write_atomically(FILES, tmp_path / "user", HEADER)
     assert issubclass(OutputFailed, Exception)
+
+
+def test_strings_a_yaml_1_1_reader_takes_for_booleans_stay_strings():
+    """kubectl reads YAML 1.1: an unquoted `y` or `n` would reach the API server as a boolean label value."""
+    docs = [{"apiVersion": "v1", "kind": "Namespace",
+             "metadata": {"name": "a", "labels": {f"k{v}": v for v in ("y", "Y", "n", "N", "yes", "off", "x")}}}]
+    text = to_yaml(docs)
+    for value in ("y", "Y", "n", "N"):
+        assert f"k{value}: '{value}'" in text, text
+    assert yaml.safe_load(text)["metadata"]["labels"] == docs[0]["metadata"]["labels"]
