@@ -23,6 +23,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import yaml
 
 from kube import customresources, names, yamllimits
+from kube.workloads import pod_template
 
 from . import fastyaml
 from .clusterpolicy import is_cluster_policy, parse_cluster_policy
@@ -205,14 +206,8 @@ def _meta(kind: str, obj: dict, loc: str, problems: list[str]) -> tuple[str, str
 
 def _pod_template(kind: str, obj: dict) -> tuple[str, Any]:
     """(field path, pod template) for a workload kind; a Pod is its own template."""
-    spec = obj.get("spec") or {}
-    if kind == "Pod":
-        return "", obj
-    if kind == "CronJob":
-        jt = (spec.get("jobTemplate") or {}) if isinstance(spec, dict) else {}
-        tmpl = ((jt.get("spec") or {}).get("template") if isinstance(jt, dict) else None) or {}
-        return "spec.jobTemplate.spec.template.", tmpl
-    return "spec.template.", (spec.get("template") if isinstance(spec, dict) else None) or {}
+    path, template = pod_template({**obj, "kind": kind})
+    return path, {} if template is None else template
 
 
 def _container_ports(podspec: Any, path: str, loc: str, problems: list[str]) -> tuple[ContainerPort, ...]:

@@ -17,6 +17,7 @@ import ipaddress
 from typing import Any
 
 from kube import names
+from kube.workloads import pod_template
 from analysis.reachability.manifests import ManifestError, build_cluster
 from analysis.reachability.ports import PROTOCOLS, is_port_name, parse_port_number
 from analysis.reachability.selectors import check_label_key, check_label_value, parse_labels
@@ -199,13 +200,7 @@ def _workload_selector(spec: dict, problems: list[str]) -> None:
 
 
 def _containers(kind: Any, spec: dict, problems: list[str]) -> None:
-    template_path, template = "spec.template.", spec.get("template")
-    if kind == "CronJob":
-        job = spec.get("jobTemplate")
-        template_path = "spec.jobTemplate.spec.template."
-        template = (job.get("spec") or {}).get("template") if isinstance(job, dict) and isinstance(job.get("spec"), dict) else None
-    if kind == "Pod":
-        template_path, template = "", {"spec": spec}
+    template_path, template = pod_template({"kind": kind, "spec": spec})
     if not isinstance(template, dict) or not isinstance(template.get("spec"), dict):
         return
     podspec = template["spec"]
