@@ -44,15 +44,20 @@ class _Assigned:
 
 ASSIGNED: Any = _Assigned()
 
+# A probe's thresholds and timings the manifest leaves out (core/v1 defaults.go SetDefaults_Probe).
+_PROBE = {"timeoutSeconds": 1, "periodSeconds": 10, "successThreshold": 1, "failureThreshold": 3}
 _CONTAINER = {
     "terminationMessagePath": "/dev/termination-log", "terminationMessagePolicy": "File",
     "imagePullPolicy": ASSIGNED,  # Always for :latest or no tag, IfNotPresent otherwise
     "ports[].protocol": "TCP", "resources": {},
+    **{f"{probe}.{k}": v for probe in ("livenessProbe", "readinessProbe", "startupProbe") for k, v in _PROBE.items()},
 }
 _POD_SPEC = {
     "dnsPolicy": "ClusterFirst", "restartPolicy": "Always", "schedulerName": "default-scheduler",
     "securityContext": {}, "terminationGracePeriodSeconds": 30, "enableServiceLinks": True,
     "preemptionPolicy": ASSIGNED, "priority": ASSIGNED,
+    # Written as false by a manifest that says so explicitly; the API's JSON omits a false bool (omitempty).
+    "hostNetwork": False, "hostPID": False, "hostIPC": False,
     "volumes[].configMap.defaultMode": 420, "volumes[].secret.defaultMode": 420,
     "volumes[].projected.defaultMode": 420,
     **{f"containers[].{k}": v for k, v in _CONTAINER.items()},
@@ -128,4 +133,8 @@ def defaulted(kind: str, path: str, value: Any) -> bool:
         if generic in table:
             default = table[generic]
             return default is ASSIGNED or default == value
+    if isinstance(value, dict) and value:
+        # A whole mapping one side lacks, made only of defaulted fields (a Namespace's `spec` holding nothing but
+        # the server's finalizers).
+        return all(defaulted(kind, f"{path}.{k}", v) for k, v in value.items())
     return False

@@ -18,6 +18,7 @@ LAB_COMMANDS: dict[str, str] = {
     "apply": "tenancy.lab.apply",
     "probe": "tenancy.lab.probe",
     "verify": "tenancy.lab.verify",
+    "deploy": "tenancy.lab.deploy",
     "status": "tenancy.lab.status",
     "down": "tenancy.lab.down",
 }

@@ -307,12 +307,13 @@ class Agent:
         if pvc.get("status", {}).get("phase") not in (None, "Pending"):
             return
         size = spec.get("resources", {}).get("requests", {}).get("storage", "1Gi")
+        reclaim = self.reclaim_policy(spec.get("storageClassName") or STORAGE_CLASS)
         pv: dict[str, Any] = {"apiVersion": "v1", "kind": "PersistentVolume",
               "metadata": {"name": f"lab-pv-{meta['uid']}", "labels": {"tenancy.lab/provisioned": "true"}},
               "spec": {"capacity": {"storage": size}, "accessModes": spec.get("accessModes") or ["ReadWriteOnce"],
                        "storageClassName": spec.get("storageClassName") or "",
                        "volumeMode": spec.get("volumeMode") or "Filesystem",
-                       "persistentVolumeReclaimPolicy": "Retain",
+                       "persistentVolumeReclaimPolicy": reclaim,
                        "claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "namespace": meta["namespace"],
                                     "name": meta["name"], "uid": meta["uid"]},
                        "hostPath": {"path": f"/nonexistent/tenancy-lab/{meta['uid']}"}}}
@@ -327,8 +328,19 @@ class Agent:
         meta = pv["metadata"]
         if kind == "DELETED" or not (meta.get("labels") or {}).get("tenancy.lab/provisioned"):
             return
-        if pv.get("status", {}).get("phase") == "Released":
+        # A released volume of a Retain class stays, as a real provisioner's would; a Delete class's goes.
+        if pv.get("status", {}).get("phase") == "Released" \
+                and pv.get("spec", {}).get("persistentVolumeReclaimPolicy") == "Delete":
             self.core.delete_persistent_volume(meta["name"], _preload_content=False)
+
+    def reclaim_policy(self, class_name: str) -> str:
+        """The reclaim policy of a claim's StorageClass (Delete when the class does not exist)."""
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self.storage.read_storage_class(class_name).reclaim_policy or "Delete"
+        except ApiException:
+            return "Delete"
 
     def on_service(self, kind: str, svc: dict[str, Any]) -> None:
         meta, spec = svc["metadata"], svc.get("spec", {})

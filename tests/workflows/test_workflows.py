@@ -187,9 +187,12 @@ def test_each_stage_is_an_environment_and_never_runs_twice_at_once():
     job = workflow["jobs"]["up"]
     assert job["environment"] == "${{ inputs.stack }}"
     assert job["concurrency"] == {"group": "pulumi-${{ inputs.stack }}", "cancel-in-progress": False}
-    pulumi = steps_using(job, "pulumi/actions")[0]["with"]
-    assert (pulumi["command"], pulumi["stack-name"], pulumi["policyPacks"]) == ("up", "${{ inputs.stack }}",
-                                                                               "guardrails")
+    # A preview with the same pack gates the `up`: the action's `up` skips the preview, the one place Pulumi
+    # refuses a protected delete before deleting anything else (tests/lab/test_deploy.py).
+    preview, up = (s["with"] for s in steps_using(job, "pulumi/actions"))
+    for step, command in ((preview, "preview"), (up, "up")):
+        assert (step["command"], step["stack-name"], step["policyPacks"]) == (command, "${{ inputs.stack }}",
+                                                                              "guardrails")
     kubeconfig = next(s for s in job["steps"] if "KUBECONFIG_B64" in s.get("env", {}))["run"]
     # The file must exist only with owner-only permissions from its first byte.
     assert kubeconfig.index("umask 077") < kubeconfig.index("base64 --decode")
