@@ -127,7 +127,12 @@ def test_pull_request_checks():
     for job in (jobs["test"], jobs["preview"], jobs["pulumi-preview"]):
         python = steps_using(job, "actions/setup-python")[0]["with"]
         assert python == {"python-version": "3.11", "cache": "pip", "cache-dependency-path": "requirements.txt"}
-    assert any(s.get("run", "").endswith("venv/bin/python -m pytest -q") for s in jobs["test"]["steps"])
+    # The suite without root in one job, the lab's tests (root, built binaries) in another: together, all of it.
+    assert any(s.get("run", "").endswith("venv/bin/python -m pytest -q --ignore=tests/lab")
+               for s in jobs["test"]["steps"])
+    lab = " ".join(s.get("run", "") for s in jobs["lab"]["steps"])
+    assert "tenancy lab build" in lab and lab.endswith("venv/bin/python -m pytest -q tests/lab")
+    assert steps_using(jobs["lab"], "actions/cache")[0]["with"]["path"] == "~/.cache/tenancy-lab"
 
     preview = jobs["preview"]
     assert steps_using(preview, "actions/checkout")[0]["with"]["fetch-depth"] == 0
