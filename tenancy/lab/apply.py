@@ -114,7 +114,9 @@ class Kubectl:
         if not docs:
             return
         with tempfile.NamedTemporaryFile("w", suffix=".yaml", prefix="tenancy-lab-apply-") as tmp:
-            yaml.safe_dump_all(docs, tmp, sort_keys=False)
+            # JSON documents, not PyYAML's YAML: PyYAML quotes yes/no/on/off but leaves y and n bare, which
+            # kubectl's YAML reader takes for booleans - a label `ns: y` becomes true and the object is refused.
+            tmp.write("".join(f"---\n{json.dumps(doc)}\n" for doc in docs))
             tmp.flush()
             self("apply", "--server-side", "--force-conflicts", f"--field-manager={FIELD_MANAGER}", "-f", tmp.name)
 
@@ -229,7 +231,13 @@ def sync_dataplane(workdir: Path, lab: LabState, kubectl: Kubectl, deadline: flo
 
     def synced() -> bool:
         nonlocal missing
-        rules = netns.run(["iptables-save", "-t", "filter"], netns=lab.node_netns).stdout
+        saved = netns.run(["iptables-save", "-t", "filter"], netns=lab.node_netns, check=False)
+        if saved.returncode != 0:
+            # iptables-nft reading while kube-router restores can fail ("Set with index N in kernel doesn't
+            # exist"): not synced yet, ask again.
+            missing = [f"iptables-save: {saved.stderr.strip() or f'exit {saved.returncode}'}"]
+            return False
+        rules = saved.stdout
         pods = [p for p in json.loads(pods_file.read_text()).get("pods", []) if p.get("ready")]
         missing = [f"{p['namespace']}/{p['name']}" for p in pods
                    if f"POD name:{p['name']} namespace: {p['namespace']}" not in rules]

@@ -106,7 +106,14 @@ class Lab:
                 answer["error"] = str(exc) if not isinstance(exc, KeyError) else f"missing field {exc}"
             answers.append(answer)
         todo = [f for f in flows if f is not None]
-        results = iter(probing.probe_many(todo, timeout=timeout, workers=workers))
+        try:
+            results = iter(probing.probe_many(todo, timeout=timeout, workers=workers))
+        finally:
+            # netns caches a descriptor per namespace entered, and a descriptor keeps its namespace alive: a pod
+            # deleted later would leave its namespace behind while this process lives, with the veth of its index
+            # still on the bridge, so the node agent could not give the index to the next pod ("File exists").
+            for name in {f.src_netns for f in todo}:
+                netns.forget(name)
         for flow, answer in zip(flows, answers, strict=True):
             if flow is not None:
                 answer["verdict"] = "allow" if next(results) else "deny"

@@ -117,44 +117,78 @@ def ports_to_probe(cluster: Any, extra: list[tuple[int, str]]) -> list[tuple[int
     return sorted(declared, key=lambda p: (PROTOCOLS.index(p[1]) if p[1] in PROTOCOLS else 9, p[0]))
 
 
-def _egress_named_port_without_to(cluster: Any, outcome: Outcome, port: tuple[int, str]) -> bool:
-    """kube-router resolves the named ports of an egress rule without `to` in the policy's namespace only: the
-    flow is allowed by such a rule of a policy selecting the source, by a name the destination (in another
-    namespace) declares for this port."""
-    if outcome.source.startswith("ip:") or outcome.destination.startswith("ip:"):
-        return False
-    by_endpoint = {w.endpoint: w for w in cluster.workloads}
-    src, dst = by_endpoint.get(outcome.source), by_endpoint.get(outcome.destination)
-    if src is None or dst is None:
-        return False
-    names = {cp.name for cp in dst.ports if cp.name and (cp.port, cp.protocol) == port}
+def kube_router_named_ports(cluster: Any) -> Any:
+    """The cluster's NetworkPolicies as kube-router reads an egress rule without `to` that names ports, or None when
+    no rule is one: each name becomes the numbers the (non-hostNetwork) pods of the policy's namespace declare for
+    it with that protocol, allowed towards every destination, pod or address; a name nobody there declares allows
+    nothing, and a rule left without ports writes no iptables rule at all. Cluster policies are left out (kube-router
+    reads none)."""
+    from analysis.reachability.model import Rule
+    from analysis.reachability.ports import PortSpec
+
+    changed = False
+    policies = []
     for policy in cluster.policies:
-        if policy.namespace != src.namespace or policy.namespace == dst.namespace or not policy.affects_egress:
-            continue
-        if not policy.pod_selector.matches(src.labels):
-            continue
+        declared = [cp for w in cluster.workloads if w.namespace == policy.namespace and not w.host_network
+                    for cp in w.ports if cp.name]
+        rules = []
         for rule in policy.egress:
-            if rule.peers is None and any(s.is_named and s.port in names and s.protocol == port[1]
-                                          for s in rule.ports or ()):
-                return True
-    return False
+            if rule.peers is not None or not any(spec.is_named for spec in rule.ports or ()):
+                rules.append(rule)
+                continue
+            changed = True
+            ports = [spec for spec in rule.ports if not spec.is_named]
+            for spec in rule.ports:
+                if spec.is_named:
+                    ports += [PortSpec(spec.protocol, number) for number in sorted(
+                        {cp.port for cp in declared if cp.name == spec.port and cp.protocol == spec.protocol})]
+            if ports:
+                rules.append(Rule(None, tuple(ports)))
+        policies.append(dataclasses.replace(policy, egress=tuple(rules)))
+    return dataclasses.replace(cluster, policies=policies, cluster_policies=[]) if changed else None
+
+
+def _policy_of_both_types_crosses(engine: Any, cluster: Any, outcome: Outcome, port: tuple[int, str]) -> bool:
+    """kube-router jumps from a pod's firewall chain to the chain of a policy of both types (Ingress and Egress)
+    selecting the pod for every packet, in either direction, and that chain holds the policy's ingress and egress
+    rules alike: when the policy selects both ends of a flow, its egress rules admitting the source also pass the
+    destination's ingress check, and its ingress rules admitting the source into the destination also pass the
+    source's egress check. The flow is allowed if each side is allowed by the API or by such a crossing rule."""
+    if engine is None or outcome.source.startswith("ip:") or outcome.destination.startswith("ip:"):
+        return False
+    verdict = engine.verdict(outcome.source, outcome.destination, port[0], port[1])
+    both = {f"{p.namespace}/{p.name}" for p in cluster.policies if p.affects_ingress and p.affects_egress}
+    crossing = both & set(verdict.egress.selecting_policies) & set(verdict.ingress.selecting_policies)
+    if not crossing:
+        return False
+    ingress = verdict.ingress.allowed or any(r.policy in crossing for r in verdict.egress.admitting)
+    egress = verdict.egress.allowed or any(r.policy in crossing for r in verdict.ingress.admitting)
+    return ingress and egress
 
 
 def classify(outcome: Outcome, port: tuple[int, str], cluster: Any, deviations: list[Deviation],
-             namespaced: str | None = None) -> str:
+             namespaced: str | None = None, engine: Any = None, named_ports: str | None = None) -> str:
     """The id of the documented deviation that explains a disagreement, or ''. `namespaced` is the engine's verdict
-    on the same manifests without their cluster-scoped policies."""
+    on the same manifests without their cluster-scoped policies, `engine` an Engine over those (what kube-router
+    reads) for the matchers that need the API's verdict per side, `named_ports` the verdict over
+    `kube_router_named_ports(cluster)` (None when that is the cluster itself)."""
     for dev in deviations:
         if dev.matcher == "cluster-policy-decides":
             # Either direction: a cluster policy changed the verdict and the lab did what NetworkPolicy alone says.
             if namespaced is not None and namespaced != outcome.engine and namespaced == outcome.lab:
                 return dev.id
             continue
+        if dev.matcher == "egress-named-port-without-to":
+            # Either direction: kube-router's reading of such rules changes the verdict to what the lab did.
+            if named_ports is not None and named_ports != namespaced and named_ports == outcome.lab:
+                return dev.id
+            continue
         if (dev.engine, dev.lab) != (outcome.engine, outcome.lab):
             continue
         if dev.matcher == "node-source" and outcome.source == f"ip:{topology.NODE_IP}":
             return dev.id
-        if dev.matcher == "egress-named-port-without-to" and _egress_named_port_without_to(cluster, outcome, port):
+        if dev.matcher == "policy-of-both-types-crosses" and _policy_of_both_types_crosses(engine, cluster, outcome,
+                                                                                            port):
             return dev.id
     return ""
 
@@ -184,10 +218,12 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
     probed = ports_to_probe(cluster, list(ports or ()))
     matrices = engine.matrix(probed, ext, between_externals=False)
     # What kube-router can enforce: the same manifests without the cluster-scoped policies it never reads.
-    namespaced = Engine(dataclasses.replace(cluster, cluster_policies=[])).matrix(
-        probed, ext, between_externals=False) if cluster.cluster_policies else matrices
+    np_engine = Engine(dataclasses.replace(cluster, cluster_policies=[])) if cluster.cluster_policies else engine
+    namespaced = np_engine.matrix(probed, ext, between_externals=False) if cluster.cluster_policies else matrices
+    kube_router = kube_router_named_ports(cluster)
+    named = Engine(kube_router).matrix(probed, ext, between_externals=False) if kube_router is not None else None
     requests: list[dict[str, str]] = []
-    expected: list[tuple[str, str, tuple[int, str]]] = []
+    expected: list[tuple[str, str, str | None, tuple[int, str]]] = []
     for (number, proto), view in matrices.items():
         for src in view:
             row = view[src]
@@ -196,7 +232,9 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
                     continue
                 requests.append({"from": src, "to": dst, "port": f"{number}/{proto}"})
                 expected.append(("allow" if row[dst] else "deny",
-                                 "allow" if namespaced[(number, proto)][src][dst] else "deny", (number, proto)))
+                                 "allow" if namespaced[(number, proto)][src][dst] else "deny",
+                                 None if named is None else "allow" if named[(number, proto)][src][dst] else "deny",
+                                 (number, proto)))
     started = time.monotonic()
     lab.flush_conntrack()
     answers = lab.probe_batch(requests)
@@ -208,10 +246,11 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
                        f"{first['port']}: {first['error']}")
     deviations = load_deviations()
     outcomes = []
-    for answer, (verdict, namespaced_verdict, port) in zip(answers, expected, strict=True):
+    for answer, (verdict, namespaced_verdict, named_verdict, port) in zip(answers, expected, strict=True):
         outcome = Outcome(answer["from"], answer["to"], answer["port"], verdict, answer["verdict"])
         if not outcome.agrees:
-            outcome.deviation = classify(outcome, port, cluster, deviations, namespaced_verdict)
+            outcome.deviation = classify(outcome, port, cluster, deviations, namespaced_verdict, np_engine,
+                                         named_verdict)
         outcomes.append(outcome)
     return Report(outcomes, seconds)
 
