@@ -151,19 +151,22 @@ def test_preview_of_a_new_consumer_matches_tenancy_preview(dev, tmp_path):
 
 
 def test_preview_of_a_removed_app_matches_tenancy_preview(staging, tmp_path):
-    def remove_initech(text: str) -> str:
+    def remove_reports(text: str) -> str:
+        """initech's only app, reports, goes; the tenant (namespace, quota, owners) stays."""
         start = text.index("    - name: initech")
+        apps = text.index("      apps:\n", start)
         end = text.find("\n    - name:", start + 1)
-        return text[:start] + (text[end + 1:] if end != -1 else "")
+        return text[:apps] + "      apps: []\n" + (text[end + 1:] if end != -1 else "")
 
-    ws = staging.workspace(_config(tmp_path, "staging", remove_initech))
+    ws = staging.workspace(_config(tmp_path, "staging", remove_reports))
     try:
         pulumi = _pulumi_plan(ws, "staging")
     finally:
         staging.workspace()
-    ours = _tenancy_preview(tmp_path, "staging", remove_initech)
+    ours = _tenancy_preview(tmp_path, "staging", remove_reports)
     assert pulumi.get("delete") and pulumi.get("delete") == ours.get("delete")
-    assert ("Namespace", "initech") in ours["delete"] and not ours.get("create")
+    assert ("StatefulSet", "initech/reports-database") in ours["delete"] and not ours.get("create")
+    assert ("Namespace", "initech") not in ours["delete"]
     assert pulumi.get("update") == ours.get("update")
 
 
