@@ -1,11 +1,14 @@
 """Benchmark the reachability engine on generated clusters (a script, not a test).
 
     venv/bin/python bench/engine.py [--sizes 10,100,1000] [--ports 8080/TCP,5432/TCP,53/UDP] [--flows]
+                                    [--admin-policies none|ClusterNetworkPolicy|AdminNetworkPolicy]
 
 Each tenant gets a namespace with a three-tier app (frontend/backend Deployments, database StatefulSet) and
 exactly the objects the program creates for it, built by `specs.plan` from a generated stack config (LB range on
 every frontend, internet egress for every backend, a cross-tenant consumer for every tenth tenant), plus the
-cluster services (DNS, monitoring) the analyses add.
+cluster services (DNS, monitoring) the analyses add. The CNI is calico, so without --admin-policies the cluster
+gets calico's default, ClusterNetworkPolicy (admin- and baseline-tier cluster policies: consumer and monitoring
+passes, one boundary per tenant, the baseline); `--admin-policies none` benchmarks NetworkPolicies alone.
 Manifests are written as one YAML file per namespace (like `render`), then each size runs in a fresh process
 so peak RSS is per size: time to load (parse + normalise), to build the engine (classes, indexes, compiled
 policies), and to compute the full matrix for the ports (every source x destination x port decided).
@@ -27,13 +30,15 @@ import yaml
 from analysis.checks.cluster_context import context_objects
 from specs.plan import stack_objects
 from stackconfig import StackConfig, parse_config
+from stackconfig.cni import ADMIN_POLICY_CHOICES
 
 DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-def generated_config(n: int) -> StackConfig:
+def generated_config(n: int, admin_policies: str | None = None) -> StackConfig:
     """n tenants of one three-tier app each: an LB range on every frontend, internet egress for every backend and a
-    cross-tenant consumer for every tenth tenant; validated like any stack config."""
+    cross-tenant consumer for every tenth tenant; validated like any stack config. `admin_policies` is
+    `tenancy:cluster.adminPolicies` (None: unset, calico's default)."""
     tenants = []
     for i in range(n):
         app: dict = {
@@ -46,14 +51,16 @@ def generated_config(n: int) -> StackConfig:
             j = (i + 1) % n
             app["consumers"] = [{"tenant": f"t{j:04d}", "app": f"app{j:04d}", "tier": "backend"}]
         tenants.append({"name": f"t{i:04d}", "apps": [app]})
-    cluster = {"cni": "calico", "egressProxy": {"enabled": True}}
+    cluster: dict = {"cni": "calico", "egressProxy": {"enabled": True}}
+    if admin_policies is not None:
+        cluster["adminPolicies"] = admin_policies
     return parse_config({"cluster": cluster, "tenants": tenants}).config
 
 
-def write_cluster(n: int, out: str) -> int:
-    """The program's objects for `generated_config(n)` (specs.plan, the composition `pulumi up` deploys) plus the
-    cluster services it relies on, one YAML file per namespace like `render`."""
-    config = generated_config(n)
+def write_cluster(n: int, out: str, admin_policies: str | None = None) -> int:
+    """The program's objects for `generated_config(n, admin_policies)` (specs.plan, the composition `pulumi up`
+    deploys) plus the cluster services it relies on, one YAML file per namespace like `render`."""
+    config = generated_config(n, admin_policies)
     objects = stack_objects(config) + context_objects(config.cluster)
     files: dict[str, list[dict]] = {}
     for obj in objects:
@@ -70,16 +77,17 @@ def write_cluster(n: int, out: str) -> int:
 def measure(path: str, ports: list[str], flows: bool) -> dict:
     from analysis.reachability import Engine, load_paths, parse_protocol_port
 
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     cluster = load_paths([path])
     t1 = time.perf_counter()
     engine = Engine(cluster)
     t2 = time.perf_counter()
     matrices = engine.matrix([parse_protocol_port(p) for p in ports], ["203.0.113.7", "8.8.8.8"])
     allowed = sum(m.count_allowed() for m in matrices.values())
-    t3 = time.perf_counter()
-    result = {"workloads": len(engine.workloads), "policies": len(cluster.policies), "load": t1 - t0,
-              "engine": t2 - t1, "matrix": t3 - t2, "allowed": allowed}
+    t3, c3 = time.perf_counter(), time.process_time()
+    result = {"workloads": len(engine.workloads), "policies": len(cluster.policies),
+              "cluster_policies": len(cluster.cluster_policies), "load": t1 - t0,
+              "engine": t2 - t1, "matrix": t3 - t2, "cpu": c3 - c0, "allowed": allowed}
     if flows:
         result["flows_n"] = len(engine.flows())
         result["flows"] = time.perf_counter() - t3
@@ -93,6 +101,9 @@ def main() -> int:
     ap.add_argument("--ports", default="8080/TCP,5432/TCP,53/UDP")
     ap.add_argument("--flows", action="store_true", help="also time flows() (every pair's port set)")
     ap.add_argument("--keep", metavar="DIR", help="write the generated clusters under DIR and keep them")
+    ap.add_argument("--admin-policies", choices=ADMIN_POLICY_CHOICES, default=None,
+                    help="tenancy:cluster.adminPolicies of the generated stack (default: unset, which for its CNI, "
+                         "calico, means ClusterNetworkPolicy)")
     ap.add_argument("--measure", metavar="PATH", help=argparse.SUPPRESS)  # child process mode
     args = ap.parse_args()
     ports = args.ports.split(",")
@@ -100,19 +111,25 @@ def main() -> int:
         print(json.dumps(measure(args.measure, ports, args.flows)))
         return 0
     base = args.keep or tempfile.mkdtemp(prefix="engine-bench-")
-    header = f"{'tenants':>8} {'objects':>8} {'workloads':>9} {'policies':>8} {'load s':>7} {'engine s':>8} " \
-             f"{'matrix s':>8} {'total s':>7} {'allowed':>8} {'peak RSS MiB':>12}"
+    header = f"{'tenants':>8} {'objects':>8} {'workloads':>9} {'policies':>8} {'cluster':>7} {'load s':>7} " \
+             f"{'engine s':>8} {'matrix s':>8} {'total s':>7} {'cpu s':>6} {'allowed':>8} {'peak RSS MiB':>12}"
     if args.flows:
         header += f" {'flows s':>7}"
     print(f"ports: {', '.join(ports)}; matrix over every workload + 2 external addresses as source and destination")
+    api = generated_config(1, args.admin_policies).cluster.admin_policy_api
+    print(f"admin policies: {api}{'' if args.admin_policies else ' (unset: calico default)'}; policies = "
+          "NetworkPolicies, cluster = cluster policies; cpu s = the CPU time of load + engine + matrix (next to total "
+          "s, their wall time, it shows how busy the machine was)")
     print(header)
     for n in (int(s) for s in args.sizes.split(",")):
         path = os.path.join(base, f"tenants-{n}")
-        objects = write_cluster(n, path)
+        objects = write_cluster(n, path, args.admin_policies)
         cmd = [sys.executable, __file__, "--measure", path, "--ports", args.ports] + (["--flows"] if args.flows else [])
         r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
-        line = (f"{n:>8} {objects:>8} {r['workloads']:>9} {r['policies']:>8} {r['load']:>7.2f} {r['engine']:>8.2f} "
-                f"{r['matrix']:>8.2f} {r['load'] + r['engine'] + r['matrix']:>7.2f} {r['allowed']:>8} {r['rss_mib']:>12.0f}")
+        line = (f"{n:>8} {objects:>8} {r['workloads']:>9} {r['policies']:>8} {r['cluster_policies']:>7} "
+                f"{r['load']:>7.2f} {r['engine']:>8.2f} {r['matrix']:>8.2f} "
+                f"{r['load'] + r['engine'] + r['matrix']:>7.2f} {r['cpu']:>6.2f} {r['allowed']:>8} "
+                f"{r['rss_mib']:>12.0f}")
         if args.flows:
             line += f" {r['flows']:>7.2f}"
         print(line, flush=True)
