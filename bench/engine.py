@@ -31,13 +31,7 @@ from analysis.checks.cluster_context import context_objects
 from specs.plan import stack_objects
 from stackconfig import StackConfig, parse_config
 from stackconfig.cni import ADMIN_POLICY_CHOICES
-
-class DUMPER(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """Writes files as `tenancy render` does: no anchors and aliases for objects the builders share (kubectl never
-    writes them, and the loader's fast path leaves a file that has them to the safe loader, 4x slower)."""
-
-    def ignore_aliases(self, data: object) -> bool:
-        return True
+from stacks import Dumper  # bench/ is the script directory, first on sys.path when run as a script
 
 
 def generated_config(n: int, admin_policies: str | None = None) -> StackConfig:
@@ -75,7 +69,7 @@ def write_cluster(n: int, out: str, admin_policies: str | None = None) -> int:
     os.makedirs(out, exist_ok=True)
     for name, objs in files.items():
         with open(os.path.join(out, f"{name}.yaml"), "w") as fh:
-            yaml.dump_all(objs, fh, Dumper=DUMPER, sort_keys=False)
+            yaml.dump_all(objs, fh, Dumper=Dumper, sort_keys=False)
     return len(objects)
 
 

@@ -23,7 +23,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import yaml
-from stacks import manifests, write_stack
+from stacks import Dumper, manifests, write_stack
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,9 +35,8 @@ def write_render_like(n: int, out: Path) -> Path:
         meta = obj.get("metadata", {})
         files[meta.get("name") if obj["kind"] == "Namespace" else meta.get("namespace") or "_cluster"].append(obj)
     out.mkdir(parents=True, exist_ok=True)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     for name, docs in files.items():
-        (out / f"{name}.yaml").write_text(yaml.dump_all(docs, Dumper=dumper, sort_keys=False), encoding="utf-8")
+        (out / f"{name}.yaml").write_text(yaml.dump_all(docs, Dumper=Dumper, sort_keys=False), encoding="utf-8")
     return out
 
 
