@@ -39,9 +39,12 @@ import yaml
 
 from tenancy.lab import netns, state
 from tenancy.lab.state import LabError, LabState
+from tenancy.lab.up import REPO_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = REPO_ROOT  # where Pulumi.yaml, __main__.py, the stack files and guardrails/ are
 PASSPHRASE = "tenancy-lab"  # the lab's own stacks only: their state lives and dies with the work directory
+# Outside addresses verify probes by default: one inside dev's and staging's load-balancer range, one public address
+# on the internet, one private address and the cloud metadata endpoint (both of which the proxy must never reach).
 EXTERNALS = ("203.0.113.7", "192.0.2.10", "10.250.0.10", "169.254.169.254")
 
 

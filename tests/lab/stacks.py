@@ -13,15 +13,15 @@ from pathlib import Path
 
 from kube.customresources import is_custom_resource
 from tenancy.lab import apply as lab_apply
-from tenancy.lab import down, up
+from tenancy.lab import deploy, down, up
 from tenancy.lab.probe import Lab
 from tenancy.render import to_yaml
 from tests.conftest import rendered
 from tests.scenarios.analysis import intruder_objects
 
-# Outside addresses: one inside dev's and staging's load-balancer range, one public address on the internet, one
-# private address and the cloud metadata endpoint (both of which the proxy must never reach).
-EXTERNALS = ("203.0.113.7", "192.0.2.10", "10.250.0.10", "169.254.169.254")
+# The outside addresses `lab deploy` verifies with (one in the load-balancer range, the internet, a private range,
+# the metadata endpoint).
+EXTERNALS = deploy.EXTERNALS
 BEFORE_PORTS = ("8080/TCP", "5432/TCP")
 
 Flow = tuple[str, str, str]
