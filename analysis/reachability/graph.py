@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from kube.endpoints import Endpoint
+
 from .engine import Engine
 from .ports import PortSet
 
@@ -18,7 +20,7 @@ def graph_edges(engine: Engine, externals: Iterable[str] = ()) -> dict[tuple[str
 def _by_namespace(engine: Engine) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for w in engine.workloads:
-        groups.setdefault(w.split("/", 1)[0], []).append(w)
+        groups.setdefault(Endpoint.parse(w).group, []).append(w)
     return groups
 
 
@@ -36,11 +38,11 @@ def mermaid(groups: dict[str, list[str]], outside: Iterable[str],
         lines.append(f'  subgraph ns{gi}["{_mermaid_text(ns)}"]')
         for w in members:
             ids[w] = f"w{len(ids)}"
-            lines.append(f'    {ids[w]}["{_mermaid_text(w.split("/", 1)[1])}"]')
+            lines.append(f'    {ids[w]}["{_mermaid_text(Endpoint.parse(w).name)}"]')
         lines.append("  end")
     for n in outside:
         ids[n] = f"x{len(ids)}"
-        label = n.split(":", 1)[1]
+        label = Endpoint.parse(n).name
         lines.append(f'  {ids[n]}(["{_mermaid_text(label)}"])')
     for s, d, label, arrow in edges:
         lines.append(f'  {ids[s]} {arrow}|"{_mermaid_text(label)}"| {ids[d]}')
@@ -60,7 +62,7 @@ def select(engine: Engine, edges: Edges, namespaces: Iterable[str] = ()) -> tupl
     known = set(engine.workloads)
 
     def inside(node: str) -> bool:
-        return node in known and node.split("/", 1)[0] in wanted
+        return node in known and Endpoint.parse(node).namespace in wanted
 
     kept = {pair: ports for pair, ports in edges.items() if inside(pair[0]) or inside(pair[1])}
     ends = {n for pair in kept for n in pair if n in known}
@@ -71,7 +73,7 @@ def select(engine: Engine, edges: Edges, namespaces: Iterable[str] = ()) -> tupl
 def by_namespace(groups: dict[str, list[str]], edges: Edges) -> tuple[dict[str, list[str]], Edges]:
     """The same graph with one node per namespace (`ns:<name>`): edges between two namespaces merged, their
     ports united; traffic inside a namespace is left out."""
-    node = {w: f"ns:{ns}" for ns, members in groups.items() for w in members}
+    node = {w: str(Endpoint.namespace_node(ns)) for ns, members in groups.items() for w in members}
     merged: Edges = {}
     for (s, d), ports in edges.items():
         a, b = node.get(s, s), node.get(d, d)
@@ -87,7 +89,8 @@ def _outside(groups: dict[str, list[str]], edges: Edges) -> list[str]:
 
 
 def _label(node: str) -> str:
-    return node.split(":", 1)[1] if node.startswith(("ip:", "cidr:", "ns:")) else node
+    endpoint = Endpoint.parse(node)
+    return str(endpoint) if endpoint.is_workload else endpoint.name
 
 
 def mermaid_graph(groups: dict[str, list[str]], edges: Edges) -> str:

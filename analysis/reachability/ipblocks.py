@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from kube.endpoints import ADDRESS_PREFIX, Endpoint
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -82,7 +84,7 @@ def parse_ip_block(obj: object, path: str, problems: list[str]) -> IPBlock | Non
 
 def parse_address(text: str) -> Address:
     """An external endpoint: "10.1.2.3", "ip:10.1.2.3", "2001:db8::1"; raises ValueError."""
-    raw = text[3:] if text.startswith("ip:") else text
+    raw = Endpoint.parse(text).name if text.startswith(ADDRESS_PREFIX) else text
     try:
         return ipaddress.ip_address(raw)
     except ValueError:
@@ -90,4 +92,4 @@ def parse_address(text: str) -> Address:
 
 
 def endpoint_name(addr: Address) -> str:
-    return f"ip:{addr}"
+    return str(Endpoint.of_address(addr))

@@ -7,6 +7,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Iterable
 
+from kube.endpoints import Endpoint
 from kube.labels import COMPONENT, TENANT
 from analysis.review.diff import Diff, FlowChange
 from analysis.reachability.clusterpolicy import ClusterPolicy
@@ -36,11 +37,11 @@ class ReviewWarning:
 
 def is_external(endpoint: str) -> bool:
     """`ip:<address>` (an --external address) or `cidr:<block>` (an ipBlock a policy names): not a workload."""
-    return endpoint.startswith(("ip:", "cidr:"))
+    return Endpoint.parse(endpoint).is_external
 
 
 def namespace_of(endpoint: str) -> str | None:
-    return None if is_external(endpoint) else endpoint.split("/", 1)[0]
+    return Endpoint.parse(endpoint).namespace
 
 
 def _tenant(cluster: Cluster, namespace: str | None) -> str | None:
@@ -65,7 +66,7 @@ def flow_warnings(change: FlowChange, cluster: Cluster, workloads: dict[str, Wor
         source = change.src.split(":", 1)[1]
         out.append(ReviewWarning(EXTERNAL, subject, f"external source {source} reaches {change.dst}"))
     if is_external(change.dst) and not is_external(change.src) and _reaches_internet(change.dst):
-        target = change.dst.split(":", 1)[1]
+        target = Endpoint.parse(change.dst).name
         out.append(ReviewWarning(INTERNET, subject, f"{change.src} reaches the internet ({target}) directly, not "
                                                     "through the egress proxy"))
     return out
@@ -80,9 +81,8 @@ _NOT_INTERNET = tuple(ipaddress.ip_network(n) for n in (
 
 def _reaches_internet(endpoint: str) -> bool:
     """An `ip:` address or `cidr:` block with at least one address outside the private and link-local ranges."""
-    text = endpoint.split(":", 1)[1]
     try:
-        net = ipaddress.ip_network(text, strict=False)
+        net = ipaddress.ip_network(Endpoint.parse(endpoint).name, strict=False)
     except ValueError:
         return False
     inside = [n for n in _NOT_INTERNET if n.version == net.version and n.overlaps(net)]

@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from kube.endpoints import ADDRESS_PREFIX, Endpoint
+
 if TYPE_CHECKING:
     from analysis.reachability import Engine
     from analysis.reachability.model import Cluster
@@ -146,9 +148,9 @@ def add_filter_args(parser: argparse.ArgumentParser, ends: bool = True) -> None:
 def _matches(pattern: str, name: str) -> bool:
     if any(c in pattern for c in "*?["):
         return fnmatch.fnmatchcase(name, pattern)
-    if "/" in pattern or pattern.startswith("ip:"):
+    if "/" in pattern or pattern.startswith(ADDRESS_PREFIX):
         return name == pattern
-    return name.startswith(pattern + "/")  # a namespace
+    return Endpoint.parse(name).namespace == pattern  # a namespace
 
 
 @dataclass
@@ -162,7 +164,10 @@ class EndpointFilter:
         return bool(self.namespaces or self.sources or self.destinations)
 
     def in_namespaces(self, name: str) -> bool:
-        return not self.namespaces or name.startswith("ip:") or name.split("/", 1)[0] in self.namespaces
+        if not self.namespaces:
+            return True
+        endpoint = Endpoint.parse(name)
+        return endpoint.is_address or endpoint.namespace in self.namespaces
 
     def source(self, name: str) -> bool:
         return self.in_namespaces(name) and (not self.sources or any(_matches(p, name) for p in self.sources))
@@ -179,7 +184,7 @@ class EndpointFilter:
         chosen = cls(list(dict.fromkeys(args.namespace)), list(getattr(args, "from_patterns", [])),
                      list(getattr(args, "to_patterns", [])))
         names = [*engine.workloads, *args.external]
-        namespaces = sorted({n.split("/", 1)[0] for n in engine.workloads} | set(engine.cluster.namespaces))
+        namespaces = sorted({Endpoint.parse(n).group for n in engine.workloads} | set(engine.cluster.namespaces))
         ok = True
         for ns in chosen.namespaces:
             if ns not in namespaces:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kube.endpoints import Endpoint
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK, EXIT_VIOLATIONS
 from tenancy.commands.engine_io import add_verbose_arg, engine_or_report, error, port_arg
 
@@ -38,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             engine.resolve(name)
         except UnknownEndpoint as exc:
-            namespace = name.split("/", 1)[0]
-            if "/" in name and not name.startswith("ip:") and namespace not in engine.cluster.namespaces:
-                error(f"unknown endpoint {name!r}: namespace {namespace!r} is not in the input")
+            endpoint = _endpoint_or_none(name)
+            if endpoint is not None and endpoint.is_workload and endpoint.namespace not in engine.cluster.namespaces:
+                error(f"unknown endpoint {name!r}: namespace {endpoint.namespace!r} is not in the input")
             else:
                 near = f"; near matches: {', '.join(exc.suggestions)}" if exc.suggestions else ""
                 error(f"unknown endpoint {name!r} (expected namespace/workload or ip:<address>){near}")
@@ -53,3 +54,10 @@ def run(args: argparse.Namespace) -> int:
     verdict = engine.verdict(args.src, args.dst, port, proto)
     print(render_verdict(verdict))
     return EXIT_VIOLATIONS if args.exit_code and not verdict.allowed else EXIT_OK
+
+
+def _endpoint_or_none(text: str) -> Endpoint | None:
+    try:
+        return Endpoint.parse(text)
+    except ValueError:
+        return None

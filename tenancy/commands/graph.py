@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from kube.endpoints import Endpoint
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
 from tenancy.commands.engine_io import add_verbose_arg, engine_or_report, error, external_arg
 
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     engine = engine_or_report(args.paths, verbose=args.verbose)
     if engine is None:
         return EXIT_BAD_INPUT
-    known = {w.split("/", 1)[0] for w in engine.workloads}
+    known = {Endpoint.parse(w).group for w in engine.workloads}
     missing = [ns for ns in dict.fromkeys(args.namespace) if ns not in known]
     for ns in missing:
         where = "has no workloads" if ns in engine.cluster.namespaces else "is not in the input"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from kube.endpoints import Endpoint
 from tenancy.lab import netns, probing, state, topology
 from tenancy.lab.state import LabError, LabState
 
@@ -28,7 +29,7 @@ EXIT_OK = 0
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class ProbeEnd:
     netns: str
     ip: str
     outside: bool
@@ -56,8 +57,9 @@ class Lab:
         self.pods: list[dict[str, Any]] = [p for p in raw.get("pods", []) if p.get("ready")]
 
     def pods_of(self, endpoint: str) -> list[dict[str, Any]]:
-        namespace, _, name = endpoint.partition("/")
-        return sorted((p for p in self.pods if p["namespace"] == namespace and name in p.get("workloads", [])),
+        workload = Endpoint.parse(endpoint)
+        return sorted((p for p in self.pods
+                       if p["namespace"] == workload.namespace and workload.name in p.get("workloads", [])),
                       key=lambda p: p["name"])
 
     def _outside_address(self, address: str) -> str:
@@ -73,16 +75,20 @@ class Lab:
             self._outside.add(str(ip))
         return str(ip)
 
-    def resolve(self, endpoint: str, avoid_uid: str = "") -> Endpoint:
-        if endpoint.startswith("ip:"):
-            return Endpoint(self.names.outside, self._outside_address(endpoint[3:]), True)
-        if endpoint.count("/") != 1 or not all(endpoint.split("/")):
+    def resolve(self, endpoint: str, avoid_uid: str = "") -> ProbeEnd:
+        try:
+            parsed = Endpoint.parse(endpoint)
+        except ValueError:
+            parsed = None
+        if parsed is not None and parsed.is_address:
+            return ProbeEnd(self.names.outside, self._outside_address(parsed.name), True)
+        if parsed is None or not parsed.is_workload or "/" in parsed.name:
             raise LabError(f"endpoint {endpoint!r}: expected namespace/workload or ip:ADDR")
         pods = self.pods_of(endpoint)
         if not pods:
             raise LabError(f"endpoint {endpoint!r}: no Ready pod of that workload in the lab")
         pod = next((p for p in pods if p["uid"] != avoid_uid), pods[0])
-        return Endpoint(pod["netns"], pod["ip"], False, pod["uid"])
+        return ProbeEnd(pod["netns"], pod["ip"], False, pod["uid"])
 
     def flow(self, source: str, destination: str, port: str) -> probing.Flow:
         number, protocol = parse_port(port)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kube.endpoints import Endpoint
 from tenancy.lab import state, topology
 from tenancy.lab.state import LabError
 
@@ -154,7 +155,7 @@ def _policy_of_both_types_crosses(engine: Any, cluster: Any, outcome: Outcome, p
     rules alike: when the policy selects both ends of a flow, its egress rules admitting the source also pass the
     destination's ingress check, and its ingress rules admitting the source into the destination also pass the
     source's egress check. The flow is allowed if each side is allowed by the API or by such a crossing rule."""
-    if engine is None or outcome.source.startswith("ip:") or outcome.destination.startswith("ip:"):
+    if engine is None or Endpoint.parse(outcome.source).is_address or Endpoint.parse(outcome.destination).is_address:
         return False
     verdict = engine.verdict(outcome.source, outcome.destination, port[0], port[1])
     both = {f"{p.namespace}/{p.name}" for p in cluster.policies if p.affects_ingress and p.affects_egress}
@@ -228,7 +229,7 @@ def verify(workdir: Path, paths: list[str], ports: list[tuple[int, str]] | None 
         for src in view:
             row = view[src]
             for dst in row:
-                if src.startswith("ip:") and dst.startswith("ip:"):
+                if Endpoint.parse(src).is_address and Endpoint.parse(dst).is_address:
                     continue
                 requests.append({"from": src, "to": dst, "port": f"{number}/{proto}"})
                 expected.append(("allow" if row[dst] else "deny",

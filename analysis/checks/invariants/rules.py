@@ -9,9 +9,9 @@ ingress rule is refused on anything but a frontend even where it opens nothing y
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Callable, Iterator
 
+from kube.endpoints import Endpoint
 from kube.labels import COMPONENT, INTERNET_EGRESS
 from analysis.reachability.model import Policy
 from analysis.reachability.selectors import Selector
@@ -136,7 +136,7 @@ def monitoring_metrics_only(f: Facts) -> Iterator[Violation]:
 def egress_via_proxy(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         src = f.workload(s)
-        if src is not None and src.namespace in f.tenants and d.startswith("ip:") and not f.is_witness(s):
+        if src is not None and src.namespace in f.tenants and Endpoint.parse(d).is_address and not f.is_witness(s):
             yield Violation("egress-via-proxy", _flow(s, d),
                             f"allowed on {ports}; tenant pods reach external addresses only through the egress proxy")
             continue
@@ -168,8 +168,9 @@ def proxy_private_ranges(f: Facts) -> Iterator[Violation]:
         src = f.workload(s)
         if src is None or not f.is_proxy(src):
             continue
-        if d.startswith("ip:"):
-            address = ipaddress.ip_address(d[3:])
+        destination = Endpoint.parse(d)
+        if destination.is_address:
+            address = destination.address()
             inside = [r for r in f.forbidden_to_proxy if r.version == address.version and address in r]
             if inside:
                 yield Violation("proxy-private-ranges", _flow(s, d),
@@ -187,9 +188,10 @@ def proxy_private_ranges(f: Facts) -> Iterator[Violation]:
 def frontend_external_ingress(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         dst = f.workload(d)
-        if not s.startswith("ip:") or dst is None or dst.namespace not in f.tenants or f.is_witness(d):
+        source = Endpoint.parse(s)
+        if not source.is_address or dst is None or dst.namespace not in f.tenants or f.is_witness(d):
             continue
-        address = ipaddress.ip_address(s[3:])
+        address = source.address()
         t = f.tier(dst)
         if t is None or t.tier != "frontend":
             why = f"allowed on {ports}; only frontends accept external addresses"
@@ -304,7 +306,7 @@ def _unstoppable(f: Facts, flows: list[tuple[str, str]]) -> str:
     if not f.analysed.cluster_policies:
         return ""
     reasons = []
-    if any(s.startswith("ip:") for s, _ in flows):
+    if any(Endpoint.parse(s).is_address for s, _ in flows):
         reasons.append(EXTERNAL_INGRESS_UNSTOPPABLE)
     same = [(f.workload(s), f.workload(d)) for s, d in flows]
     if any(a is not None and b is not None and a.namespace == b.namespace for a, b in same):
