@@ -9,13 +9,11 @@ from typing import Any, Iterable, Sequence
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from kube.problems import InputProblems
 
-class ConfigError(Exception):
+
+class ConfigError(InputProblems):
     """The stack config is invalid. `problems` holds one line per problem, each starting with its config path."""
-
-    def __init__(self, problems: Sequence[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 def format_path(root: str, loc: Iterable[Any]) -> str:

@@ -13,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 from kube import yamllimits
+from kube.problems import raise_if_any
 from stackconfig.checks import cni_warnings, cross_field_problems, exposure_warnings, owner_warnings
 from stackconfig.errors import ConfigError, problems_from_validation
 from stackconfig.models import StackConfig
@@ -49,8 +50,7 @@ def parse_config(values: Mapping[str, Any]) -> ParsedConfig:
         problems += problems_from_validation(exc, StackConfig, {k: f"{NAMESPACE}:{k}" for k in KNOWN_KEYS})
         raise ConfigError(problems) from None
     problems += cross_field_problems(config)
-    if problems:
-        raise ConfigError(problems)
+    raise_if_any(problems, ConfigError)
     return ParsedConfig(config, [*cni_warnings(config), *owner_warnings(config), *exposure_warnings(config)])
 
 
@@ -90,8 +90,7 @@ class StackFile:
                 f"{'is' if len(missing) == 1 else 'are'} not in the stack file itself; set "
                 f"{'it' if len(missing) == 1 else 'them'} there (plain `pulumi config set` writes them into "
                 "the file) to render offline")
-        if problems:
-            raise ConfigError(problems)
+        raise_if_any(problems, ConfigError)
         return values
 
 
@@ -225,8 +224,7 @@ def read_stack_file(path: Path) -> StackFile:
         values[key] = value
         if _is_secure(value):
             secret_keys.add(key)
-    if problems:
-        raise ConfigError(problems)
+    raise_if_any(problems, ConfigError)
     return StackFile(path, values, frozenset(secret_keys), _environments(document.get("environment")))
 
 

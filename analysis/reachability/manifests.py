@@ -23,6 +23,7 @@ from typing import Any, Iterable, Iterator, Mapping
 import yaml
 
 from kube import customresources, names, yamllimits
+from kube.problems import InputProblems, raise_if_any
 from kube.workloads import pod_template
 
 from . import fastyaml
@@ -37,12 +38,8 @@ WORKLOAD_KINDS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-class ManifestError(Exception):
+class ManifestError(InputProblems):
     """Unreadable or invalid input; `.problems` holds one line per problem naming file, document and field."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("\n".join(self.problems))
 
 
 # ---------------------------------------------------------------------------------------------------- reading
@@ -555,8 +552,7 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
         if cp is not None:
             cluster_policies.append(cp)
 
-    if problems:
-        raise ManifestError(problems)
+    raise_if_any(problems, ManifestError)
 
     namespaces = dict(declared_ns)
     for ns in [w.namespace for w in workloads] + [p.namespace for p in policies]:
