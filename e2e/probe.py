@@ -29,7 +29,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Optional, cast
 
 import yaml
 
@@ -308,7 +308,8 @@ class Cluster:
         missing = [n for n in names if not ips.get(n)]
         if missing:
             raise ProbeError(f"{namespace}: no pod IP for {', '.join(missing)}")
-        return ips
+        # Given names, kubectl returns just those pods, and the check above left none of them without an IP.
+        return cast(dict[str, str], ips)
 
     def connects(self, namespace: str, pod: str, ip: str, port: int, timeout: int) -> bool:
         # The echo separates "nc failed" (policy or nothing listening) from "kubectl exec failed".

@@ -168,7 +168,7 @@ class UniqueKeys:
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # `<<:` merges are meant to be overridden by the keys beside them
-            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]
+            key = self.construct_object(key_node, deep=True)  # type: ignore[attr-defined]  # from the loader mixed in
             # Compared as the dict will store them: `1:` and `true:` land on one Python key, so one would be lost.
             try:
                 if key in first_line:
@@ -179,8 +179,8 @@ class UniqueKeys:
                 first_line[key] = key_node.start_mark.line
             except TypeError:
                 continue  # unhashable key: the base constructor reports it
-        return super().construct_mapping(node, deep)  # type: ignore[misc]
+        return super().construct_mapping(node, deep)  # type: ignore[misc]  # the mixed-in loader's constructor
 
 
-class UniqueKeyLoader(UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+class UniqueKeyLoader(UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]  # C only with libyaml
     """The safe loader (libyaml's when available) refusing duplicate keys."""

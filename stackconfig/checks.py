@@ -49,7 +49,7 @@ def _exposure_warnings(config: StackConfig) -> Iterator[str]:
                     yield (f"{where}: {text} admits the whole internet to {tenant.name}/{app.name}-frontend; "
                            "list the client ranges instead, unless a public service is meant")
                     continue
-                inside = [c for c in cluster_ranges if c.version == network.version and network.subnet_of(c)]  # type: ignore[arg-type]
+                inside = [c for c in cluster_ranges if c.version == network.version and network.subnet_of(c)]  # type: ignore[arg-type]  # same IP version
                 if inside:
                     yield (f"{where}: {text} lies inside the cluster range {inside[0]} "
                            f"({CLUSTER}.egressProxy.clusterCidrs): traffic from there is pods' or nodes' own, which "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import pulumi
 from pulumi.runtime.settings import get_root_resource
@@ -61,8 +61,9 @@ class _Recorder(pulumi.runtime.Mocks):
         self.inputs[f"{args.typ}::{args.name}"] = clean(args.inputs)
         return f"{args.name}-id", args.inputs
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        return {}
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        # No failures as [], not None: MockMonitor iterates the second item whenever it is handed a tuple.
+        return {}, []
 
 
 @dataclass
@@ -86,7 +87,7 @@ def _dependency_key(resource: Any) -> str:
     return f"{resource._type}::{resource._name}"
 
 
-def record(program: Callable[[], None], stack: str, config: dict[str, str], secret_keys: list[str] = (),
+def record(program: Callable[[], None], stack: str, config: dict[str, str], secret_keys: Sequence[str] = (),
            on_resource: Callable[[], None] | None = None) -> Recording:
     """Run `program` as stack `stack` of project `tenancy` with `config` (namespaced keys, JSON-encoded values);
     `on_resource` is called as each resource is created (progress)."""
@@ -114,6 +115,8 @@ def record(program: Callable[[], None], stack: str, config: dict[str, str], secr
 
     # set_mocks keeps the process's root stack across runs, and with it every transformation registered so far.
     root = get_root_resource()
+    if root is None:
+        raise RuntimeError("pulumi.runtime.set_mocks left no root stack to register the transformation on")
     earlier = root._transformations
     pulumi.runtime.register_stack_transformation(observe)
     try:

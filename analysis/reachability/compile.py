@@ -113,7 +113,8 @@ class Compiler:
         targets = self.ns_bits.get(policy.namespace, 0) & ~self.host_bits
         if targets:
             targets &= self.pod_index.select(policy.pod_selector)
-        ingress = egress = ()
+        ingress: tuple[CompiledRule, ...] = ()
+        egress: tuple[CompiledRule, ...] = ()
         if policy.affects_ingress:
             ingress = tuple(self.rule(r, "ingress", i, policy.namespace) for i, r in enumerate(policy.ingress))
         if policy.affects_egress:
@@ -188,11 +189,11 @@ def compile_cluster_policy(compiler: Compiler, policy: ClusterPolicy, pod_networ
         for i, peer in enumerate(r.peers):
             classes = 0
             if peer.kind == "namespaces":
-                classes = compiler.ns_index.select(peer.namespace_selector) & ~compiler.host_bits  # type: ignore[arg-type]
+                classes = compiler.ns_index.select(peer.namespace_selector) & ~compiler.host_bits  # type: ignore[arg-type]  # set for this kind
             elif peer.kind == "pods":
-                classes = compiler.ns_index.select(peer.namespace_selector) & ~compiler.host_bits  # type: ignore[arg-type]
+                classes = compiler.ns_index.select(peer.namespace_selector) & ~compiler.host_bits  # type: ignore[arg-type]  # set for this kind
                 if classes:
-                    classes &= compiler.pod_index.select(peer.pod_selector)  # type: ignore[arg-type]
+                    classes &= compiler.pod_index.select(peer.pod_selector)  # type: ignore[arg-type]  # set for pods
             elif peer.kind == "networks":
                 cover = covers(peer.networks, pod_networks)
                 for c, addresses in compiler.host_network.items():  # a node address inside the networks

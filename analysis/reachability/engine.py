@@ -297,7 +297,7 @@ class Engine:
             self._class_of.append(c)
             self._class_members[c].append(i)
         self.n_classes = len(keys)
-        self._class_named: list[NamedPorts] = named
+        self._class_named: Sequence[NamedPorts] = named
 
         ns_bits: dict[str, int] = {}
         for c, ns in enumerate(self._class_ns):
@@ -305,9 +305,9 @@ class Engine:
         # (port name, protocol) -> port number -> classes whose container port of that name is that number
         self._named_index: dict[tuple[str, str], dict[int, int]] = {}
         for c, np in enumerate(named):
-            for key, nums in np.items():
+            for name_proto, nums in np.items():
                 for n in nums:
-                    slot = self._named_index.setdefault(key, {})
+                    slot = self._named_index.setdefault(name_proto, {})
                     slot[n] = slot.get(n, 0) | (1 << c)
 
         compiler = Compiler(LabelIndex(pod_labels), LabelIndex(ns_labels), ns_bits, host_network)

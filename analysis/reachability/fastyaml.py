@@ -20,7 +20,7 @@ from kube import yamllimits
 try:
     from yaml._yaml import CParser
 except ImportError:  # pragma: no cover - libyaml missing: always use the safe loader
-    CParser = None
+    CParser = None  # type: ignore[misc,assignment]  # stubs assume libyaml is built; load_all checks None first
 
 _SafeLoader = yamllimits.UniqueKeyLoader
 _STR = "tag:yaml.org,2002:str"
@@ -67,7 +67,7 @@ def _documents(text: str) -> Iterator[Any]:
         stack: list[Any] = []  # containers being built
         keys: list[Any] = []  # per container: the mapping key waiting for its value
         while True:
-            e = get_event()
+            e: Any = get_event()  # dispatched on type(e) kept in `cls`, which mypy does not narrow through
             cls = type(e)
             if cls is Scalar:
                 if e.tag is not None and e.tag != _STR:

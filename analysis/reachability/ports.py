@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, cast
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 MIN_PORT, MAX_PORT = 1, 65535
@@ -52,14 +52,18 @@ class PortSpec:
         rng = self.numeric_range()
         if rng is not None:
             return rng[0] <= port <= rng[1]
-        return bool(named) and port in named.get((self.port, protocol), ())
+        if not named:
+            return False
+        # numeric_range() is None only for a named port, which mypy cannot tell from it
+        return port in named.get((cast(str, self.port), protocol), ())
 
     def resolve(self, named: NamedPorts | None) -> "PortSet":
         """The ports this spec admits towards a destination with `named` container ports."""
         rng = self.numeric_range()
         if rng is not None:
             return PortSet({self.protocol: (rng,)})
-        nums = sorted((named or {}).get((self.port, self.protocol), ()))
+        # numeric_range() is None only for a named port, which mypy cannot tell from it
+        nums = sorted((named or {}).get((cast(str, self.port), self.protocol), ()))
         return PortSet({self.protocol: tuple((n, n) for n in nums)})
 
     def __str__(self) -> str:
@@ -230,7 +234,7 @@ def parse_protocol(v: object, path: str, problems: list[str]) -> str:
     if v not in PROTOCOLS:
         problems.append(f"{path}: invalid protocol {v!r} (expected one of {', '.join(PROTOCOLS)})")
         return "TCP"
-    return v  # type: ignore[return-value]
+    return v
 
 
 def is_port_name(s: str) -> bool:
@@ -299,5 +303,5 @@ def port_match_bits(
             if rng[0] <= port <= rng[1]:
                 return everyone
         else:
-            bits |= named_bits.get(spec.port, 0)  # type: ignore[arg-type]
+            bits |= named_bits.get(spec.port, 0)  # type: ignore[arg-type]  # str when rng is None; no cast() in this loop
     return bits

@@ -109,11 +109,11 @@ class Side:
     def allowed(self) -> bool:
         tier = self.decided_by
         if tier == "admin":
-            return self.admin_rule.action == "Accept"  # type: ignore[union-attr]
+            return self.admin_rule.action == "Accept"  # type: ignore[union-attr]  # "admin" only with an admin_rule
         if tier == "networkpolicy":
             return self.admitted_by is not None
         if tier == "baseline":
-            return self.baseline_rule.action == "Accept"  # type: ignore[union-attr]
+            return self.baseline_rule.action == "Accept"  # type: ignore[union-attr]  # "baseline" only with one
         return True
 
 

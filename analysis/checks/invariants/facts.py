@@ -72,8 +72,8 @@ def _carve(net: Network, holes: Iterable[Network]) -> list[Network]:
         for part in parts:
             if not part.overlaps(hole):
                 kept.append(part)
-            elif not part.subnet_of(hole):  # type: ignore[arg-type]
-                kept.extend(part.address_exclude(hole))  # type: ignore[arg-type]
+            elif not part.subnet_of(hole):  # type: ignore[arg-type]  # same IP version (checked above)
+                kept.extend(part.address_exclude(hole))  # type: ignore[arg-type]  # same IP version
         parts = kept
     return sorted(parts)
 
@@ -228,8 +228,8 @@ class Facts:
     def proxy_port(self) -> int | None:
         if self.config is not None:
             return self.cluster_config.egress_proxy.port if self.cluster_config.egress_proxy.enabled else None
-        ports = {self.named_port(w, SERVING_PORT_NAME) for w in self.proxies} - {None}
-        return min(ports) if ports else None  # type: ignore[type-var]
+        ports = {p for p in (self.named_port(w, SERVING_PORT_NAME) for w in self.proxies) if p is not None}
+        return min(ports) if ports else None
 
     def is_proxy(self, w: Workload) -> bool:
         return any(w is p for p in self.proxies)
@@ -263,7 +263,7 @@ class Facts:
     # ------------------------------------------------------------------------------------------------ program's own
 
     @cached_property
-    def _rendered_policies(self) -> dict[tuple[str, str], dict]:
+    def _rendered_policies(self) -> dict[tuple[str, str], dict | None]:
         assert self.config is not None
         return {(o["metadata"]["namespace"], o["metadata"]["name"]): o.get("spec")
                 for o in stack_objects(self.config) if o["kind"] == "NetworkPolicy"}
@@ -331,11 +331,12 @@ class Facts:
         if self.config is not None:
             probes |= set(probe_addresses(self.config))
         zones = list(self.forbidden_to_proxy)
-        for t in {self.tier(w) for w in self.analysed.workloads} - {None}:
-            if t.tier == "frontend":  # type: ignore[union-attr]
-                ranges = self.load_balancer_ranges(t)  # type: ignore[arg-type]
+        for t in {t for t in map(self.tier, self.analysed.workloads) if t is not None}:
+            if t.tier == "frontend":
+                ranges = self.load_balancer_ranges(t)
                 zones += ranges
-                probes |= {_witness(_carve(r, ()), []) for r in ranges} - {None}  # type: ignore[misc]
+                witnesses = (_witness(_carve(r, ()), []) for r in ranges)
+                probes |= {a for a in witnesses if a is not None}
         known = sorted((ipaddress.ip_address(p) for p in probes), key=lambda a: (a.version, a))
         for policy in self.analysed.policies:
             for rule in (*policy.ingress, *policy.egress):
@@ -347,7 +348,7 @@ class Facts:
                     for zone in zones:
                         if zone.version != block.cidr.version or not zone.overlaps(block.cidr):
                             continue
-                        inner = zone if zone.subnet_of(block.cidr) else block.cidr  # type: ignore[arg-type]
+                        inner = zone if zone.subnet_of(block.cidr) else block.cidr  # type: ignore[arg-type]  # same version
                         regions.append(_carve(inner, block.excepts))
                     for parts in regions:
                         found = _witness(parts, known)

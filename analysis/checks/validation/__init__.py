@@ -38,7 +38,7 @@ def object_subject(obj: Any) -> str:
     """`Kind namespace/name`, or `Kind name` for objects without a namespace."""
     if not isinstance(obj, dict):
         return f"({type(obj).__name__})"
-    meta = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+    meta = metadata if isinstance(metadata := obj.get("metadata"), dict) else {}
     kind, name, ns = obj.get("kind") or "object", meta.get("name") or "(unnamed)", meta.get("namespace")
     return f"{kind} {ns}/{name}" if ns else f"{kind} {name}"
 
@@ -68,9 +68,9 @@ def validate(manifests: Sequence[Any], kubernetes_version: str = "1.32", locatio
             if beyond:
                 notes.append(f"{subject}{at}: needs network-policy-api's experimental-channel CRDs ({beyond[0]})")
         elif schema and isinstance(obj, dict):
-            problem, skipped = schema_problem(obj, version)
-            if problem:
-                found.add(Violation("openapi-schema", subject, f"{problem} (Kubernetes {version}){at}"))
+            mismatch, skipped = schema_problem(obj, version)
+            if mismatch:
+                found.add(Violation("openapi-schema", subject, f"{mismatch} (Kubernetes {version}){at}"))
             if skipped and skipped not in notes:
                 notes.append(f"{skipped}; not schema-validated")
         if progress is not None:
