@@ -1,5 +1,7 @@
 """Hypothesis strategies for valid stack configs: 1-8 tenants, 1-3 apps each, random ports, LB ranges, internet
-egress flags and consumers. Everything drawn is valid by construction; `parse_config` must accept it."""
+egress flags and consumers. Everything drawn is valid by construction; `parse_config` must accept it.
+
+bench/property.py draws the same configs from its own copy (nothing outside tests/ imports tests/): change both."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ from analysis.checks.invariants.rules import EXTERNAL_INGRESS_UNSTOPPABLE, SAME_
 from kube.labels import NAMESPACE_NAME, TENANT
 from specs.plan import stack_objects
 from stackconfig import StackConfig, parse_config
-from tests.analysis.checks.test_tenant_proof import FLOW_GAPS, KEPT, TEXT_RULES
+from tests.analysis.checks.admin_tier import FLOW_GAPS, KEPT, TEXT_RULES
 
 from .strategies import stack_config
 

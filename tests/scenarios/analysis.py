@@ -64,7 +64,7 @@ def analyse(render: Render, extra: list[dict] = ()) -> Analysis:
 
 def analyse_config(raw: dict) -> Analysis:
     """The program's objects for a raw stack config (specs.plan, no Pulumi), analysed with the cluster around them:
-    what the property tests and bench/property.py check."""
+    what the property tests check (bench/property.py has its own copy: nothing outside tests/ imports tests/)."""
     config = parse_config(raw).config
     objects = [*stack_objects(config), *context_objects(config.cluster), *intruder_objects()]
     engine = Engine(load_objects(objects))

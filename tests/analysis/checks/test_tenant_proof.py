@@ -21,14 +21,8 @@ from analysis.checks.invariants.rules import EXTERNAL_INGRESS_UNSTOPPABLE, SAME_
 from kube.customresources import is_custom_resource
 from stackconfig import StackConfig, parse_config, read_stack_file
 
+from tests.analysis.checks.admin_tier import FLOW_GAPS, KEPT, TEXT_RULES
 from tests.paths import REPO_ROOT
-
-# Invariants about flows that cross a namespace boundary: the admin tier keeps these whatever a tenant writes.
-KEPT = ("cross-tenant-flow", "monitoring-metrics-only", "egress-via-proxy", "proxy-private-ranges", "dns-reachable")
-# Flow invariants the plant still breaks, and only through external or same-namespace flows.
-FLOW_GAPS = ("database-ingress", "frontend-external-ingress")
-# Rules about the tenant's objects themselves: they judge what the tenant wrote, which the plant is.
-TEXT_RULES = ("tenant-default-deny", "open-world-ingress")
 
 ALLOW_ALL = {"podSelector": {}, "ingress": [{}], "egress": [{}], "policyTypes": ["Ingress", "Egress"]}
 PLANTS = [("acme",), ("globex",), ("acme", "globex")]
