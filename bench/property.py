@@ -3,13 +3,9 @@
     venv/bin/python bench/property.py [--examples 10000]
 
 Runs the same properties as tests/property (allowed flows == declared flows, intruder reaches nothing, every
-`tenancy check` invariant holds with and without the config) for many
-more examples and prints how much was checked and how long it took. Exits 1 on the first counterexample.
-
-Self-contained on purpose: nothing outside tests/ imports tests/ (the "Nothing imports tests" layering), so the
-random configs (`stack_config`, as tests/property/strategies.py draws them) and the analysis of a config with the
-cluster around it (as tests/scenarios/analysis.py's `analyse_config`) are written out here. A change to what the
-property tests draw or check belongs in both places.
+`tenancy check` invariant holds with and without the config) for many more examples, drawing from the same
+strategy (`stackconfig.strategies`) and proving with the same code (`analysis.checks.proof`), and prints how much
+was checked and how long it took. Exits 1 on the first counterexample.
 """
 
 from __future__ import annotations
@@ -19,124 +15,13 @@ import resource
 import sys
 import time
 
-from dataclasses import dataclass
-
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
-from analysis.checks.cluster_context import context_objects
-from analysis.checks.intent import declared_flows, probe_addresses, program_namespaces
 from analysis.checks.invariants import check
-from analysis.reachability import Engine, PortSet, load_objects
-from kube.endpoints import Endpoint
+from analysis.checks.proof import INTRUDER, prove
 from specs.plan import stack_objects
-from stackconfig import StackConfig, parse_config
-
-# ------------------------------------------------------------------------------ random valid configs (hypothesis)
-
-PORTS = st.integers(min_value=1024, max_value=65535)
-
-
-@st.composite
-def app_config(draw, name: str, lb_pool: list[int]) -> dict:
-    metrics = draw(PORTS)
-    serving = st.integers(min_value=1, max_value=65535).filter(lambda p: p != metrics)
-    app: dict = {
-        "name": name,
-        "metricsPort": metrics,
-        "frontend": {"image": "nginxinc/nginx-unprivileged:1.27", "port": draw(serving), "replicas": 1},
-        "backend": {"image": "example/api:1", "port": draw(serving), "replicas": 1,
-                    "internetEgress": draw(st.booleans())},
-        "database": {"port": draw(serving), "storage": "1Gi"},
-    }
-    if lb_pool and draw(st.booleans()):
-        # Disjoint /24s from TEST-NET-3 and the benchmarking range: never overlapping, never private.
-        count = draw(st.integers(min_value=1, max_value=min(2, len(lb_pool))))
-        ranges = [f"198.18.{lb_pool.pop()}.0/24" for _ in range(count)]
-        if draw(st.booleans()):
-            ranges.append(f"2001:db8:{lb_pool.pop() if lb_pool else 4000:x}::/48")
-        app["frontend"]["loadBalancer"] = {"sourceRanges": ranges}
-    return app
-
-
-@st.composite
-def stack_config(draw) -> dict:
-    """1-8 tenants, 1-3 apps each, random ports, LB ranges, internet egress flags and consumers; valid by
-    construction."""
-    tenant_count = draw(st.integers(min_value=1, max_value=8))
-    lb_pool = list(range(256))
-    tenants = []
-    for t in range(tenant_count):
-        app_count = draw(st.integers(min_value=1, max_value=3))
-        apps = [draw(app_config(f"app{a}", lb_pool)) for a in range(app_count)]
-        tenants.append({
-            "name": f"tenant{t}",
-            "quota": {"cpu": "100", "memory": "200Gi", "pods": 500, "storage": "1Ti"},
-            "apps": apps,
-        })
-    every_app = [(t["name"], a["name"]) for t in tenants for a in t["apps"]]
-    for tenant in tenants:
-        for app in tenant["apps"]:
-            others = [ta for ta in every_app if ta != (tenant["name"], app["name"])]
-            if others and draw(st.booleans()):
-                chosen = draw(st.lists(st.sampled_from(others), max_size=3, unique=True))
-                app["consumers"] = [{"tenant": t, "app": a, "tier": draw(st.sampled_from(["backend", "frontend"]))}
-                                    for t, a in chosen]
-    cluster = {
-        "cni": draw(st.sampled_from(["calico", "cilium", "antrea"])),
-        "egressProxy": {"port": draw(st.sampled_from([3128, 8080, 8888])),
-                        "internetPorts": draw(st.lists(st.sampled_from([80, 443, 8443]), min_size=1, max_size=3, unique=True))},
-    }
-    return {"cluster": cluster, "tenants": tenants}
-
-
-# ------------------------------------------------------------------- a config analysed with the cluster around it
-
-INTRUDER = "intruder/attacker"
-# A namespace the program knows nothing about, with a pod free of any policy: what a foreign workload can do.
-INTRUDER_OBJECTS = [
-    {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "intruder"}},
-    {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "attacker", "namespace": "intruder",
-                                                     "labels": {"app.kubernetes.io/component": "backend"}},
-     "spec": {"containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 8080}]}]}},
-]
-
-
-@dataclass
-class Analysis:
-    config: StackConfig
-    engine: Engine
-    externals: list[str]
-    flows: dict[tuple[str, str], PortSet]
-
-    def owned(self, endpoint: str) -> bool:
-        parsed = Endpoint.parse(endpoint)
-        return parsed.is_workload and parsed.namespace in program_namespaces(self.config)
-
-    def program_flows(self) -> dict[tuple[str, str], PortSet]:
-        """Allowed flows with a program-owned workload at either end (context pods' own traffic is not ours)."""
-        return {k: v for k, v in self.flows.items() if self.owned(k[0]) or self.owned(k[1])}
-
-    def declared(self) -> dict[tuple[str, str], PortSet]:
-        out = {}
-        for pair, ports in declared_flows(self.config, self.externals).items():
-            ranges: dict[str, list[tuple[int, int]]] = {}
-            for proto, port in ports:
-                ranges.setdefault(proto, []).append((port, port))
-            out[pair] = PortSet(ranges)
-        return out
-
-    def tenant_workloads(self) -> list[str]:
-        tenants = {t.name for t in self.config.tenants}
-        return [w for w in self.engine.workloads if Endpoint.parse(w).namespace in tenants]
-
-
-def analyse_config(raw: dict) -> Analysis:
-    """The program's objects for a raw stack config (specs.plan, no Pulumi), with DNS, monitoring and the intruder."""
-    config = parse_config(raw).config
-    engine = Engine(load_objects([*stack_objects(config), *context_objects(config.cluster), *INTRUDER_OBJECTS]))
-    externals = probe_addresses(config)
-    return Analysis(config, engine, externals, engine.flows(externals))
+from stackconfig import parse_config
+from stackconfig.strategies import stack_config
 
 
 def main() -> int:
@@ -149,7 +34,7 @@ def main() -> int:
               suppress_health_check=list(HealthCheck))
     @given(stack_config())
     def campaign(raw):
-        analysis = analyse_config(raw)
+        analysis = prove(parse_config(raw).config)
         actual, declared = analysis.program_flows(), analysis.declared()
         assert actual == declared, {"missing": set(declared) - set(actual), "extra": set(actual) - set(declared)}
         for workload in analysis.tenant_workloads():

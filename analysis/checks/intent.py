@@ -1,4 +1,4 @@
-"""Every flow a stack config declares: (source endpoint, destination endpoint) -> {(protocol, port)}."""
+"""Every flow a stack config declares: (source endpoint, destination endpoint) -> the PortSet it may use."""
 
 from __future__ import annotations
 
@@ -6,11 +6,13 @@ import ipaddress
 from collections import defaultdict
 
 from policies.egress_proxy import ALWAYS_EXCLUDED
+from kube.endpoints import Endpoint
 from kube.labels import PROXY_NAME, workload_name
 from analysis.checks.cluster_context import dns_endpoint, monitoring_endpoint
+from analysis.reachability import PortSet
 from stackconfig.models import StackConfig
 
-Flows = dict[tuple[str, str], set[tuple[str, int]]]
+Flows = dict[tuple[str, str], PortSet]
 
 # Addresses no config declares: a public one the proxy may reach, and private ones nothing may reach.
 PUBLIC_PROBES = ("192.0.2.10", "2001:db8::10")
@@ -48,13 +50,13 @@ def declared_flows(config: StackConfig, externals: list[str]) -> Flows:
     cluster = config.cluster
     proxy = cluster.egress_proxy
     proxy_endpoint = f"{proxy.namespace}/{PROXY_NAME}"
-    flows: Flows = defaultdict(set)
+    flows: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
     dns = {("UDP", cluster.dns.port), ("TCP", cluster.dns.port)}
     if proxy.enabled:
         flows[(proxy_endpoint, dns_endpoint(cluster))] |= dns
         for address in externals:
             if _internet(address, proxy.cluster_cidrs):
-                flows[(proxy_endpoint, f"ip:{address}")] |= {("TCP", p) for p in proxy.internet_ports}
+                flows[(proxy_endpoint, _address(address))] |= {("TCP", p) for p in proxy.internet_ports}
     for tenant in config.tenants:
         for app in tenant.apps:
             def ep(tier: str, ns: str = tenant.name, name: str = app.name) -> str:
@@ -71,7 +73,18 @@ def declared_flows(config: StackConfig, externals: list[str]) -> Flows:
                 ranges = [ipaddress.ip_network(c) for c in app.frontend.load_balancer.source_ranges]
                 for address in externals:
                     if any(ipaddress.ip_address(address) in r for r in ranges):
-                        flows[(f"ip:{address}", ep("frontend"))].add(("TCP", app.frontend.port))
+                        flows[(_address(address), ep("frontend"))].add(("TCP", app.frontend.port))
             for consumer in app.consumers:
                 flows[(ep(consumer.tier, consumer.tenant, consumer.app), ep("backend"))].add(("TCP", app.backend.port))
-    return dict(flows)
+    return {pair: _port_set(ports) for pair, ports in flows.items()}
+
+
+def _address(address: str) -> str:
+    return str(Endpoint.of_address(ipaddress.ip_address(address)))
+
+
+def _port_set(ports: set[tuple[str, int]]) -> PortSet:
+    ranges: dict[str, list[tuple[int, int]]] = {}
+    for proto, port in sorted(ports):
+        ranges.setdefault(proto, []).append((port, port))
+    return PortSet(ranges)

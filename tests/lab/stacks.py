@@ -17,7 +17,7 @@ from tenancy.lab import deploy, down, up
 from tenancy.lab.probe import Lab
 from tenancy.render import to_yaml
 from tests.conftest import rendered
-from tests.scenarios.analysis import intruder_objects
+from analysis.checks.proof import intruder_objects
 
 # The outside addresses `lab deploy` verifies with (one in the load-balancer range, the internet, a private range,
 # the metadata endpoint).

@@ -13,7 +13,7 @@ from tenancy.lab import verify
 from tenancy.lab.state import LabState
 from tenancy.render import to_yaml
 from tests.lab.stacks import EXTERNALS, StackLab
-from tests.scenarios.analysis import INTRUDER
+from analysis.checks.proof import INTRUDER
 
 TIERS = ("frontend", "backend", "database")
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from kube import customresources
 from policies import cluster_policies
 from stackconfig import parse_config
-from tests.property.strategies import stack_config
+from stackconfig.strategies import stack_config
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,12 +10,11 @@ import os
 
 from hypothesis import HealthCheck, given, settings
 
+from analysis.checks.invariants import check
+from analysis.checks.proof import prove
 from specs.plan import stack_objects
 from stackconfig import parse_config
-from tests.scenarios.analysis import analyse_config
-from analysis.checks.invariants import check
-
-from .strategies import stack_config
+from stackconfig.strategies import stack_config
 
 EXAMPLES = int(os.environ.get("TENANCY_PROPERTY_EXAMPLES", "40"))
 
@@ -23,7 +22,7 @@ EXAMPLES = int(os.environ.get("TENANCY_PROPERTY_EXAMPLES", "40"))
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(stack_config())
 def test_allowed_flows_are_exactly_the_declared_flows(raw):
-    analysis = analyse_config(raw)
+    analysis = prove(parse_config(raw).config)
     actual, declared = analysis.program_flows(), analysis.declared()
     missing = {k: str(v) for k, v in declared.items() if actual.get(k) != v}
     extra = {k: str(v) for k, v in actual.items() if k not in declared}
@@ -44,6 +43,6 @@ def test_every_invariant_holds(raw):
 @settings(max_examples=max(EXAMPLES // 2, 10), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(stack_config())
 def test_no_tenant_pod_is_reachable_from_an_unknown_namespace(raw):
-    analysis = analyse_config(raw)
+    analysis = prove(parse_config(raw).config)
     for workload in analysis.tenant_workloads():
         assert not analysis.engine.allowed_ports("intruder/attacker", workload), workload

@@ -2,7 +2,7 @@
 namespace's default-deny), and `check` is held to an exact account of what that opens.
 
 tests/analysis/checks/test_tenant_proof.py proves this for one plant on the dev render; here the stacks come from
-the random configs of `strategies.stack_config` (cut to 2-4 tenants, with their consumers, load balancers and
+the random configs of `stackconfig.strategies.stack_config` (cut to 2-4 tenants, with their consumers, load balancers and
 internet egress) and the objects from `specs.plan` (proven equal to the Pulumi render in tests/program). Each
 planted policy selects every pod of its namespace and is one of:
 
@@ -44,7 +44,7 @@ from specs.plan import stack_objects
 from stackconfig import StackConfig, parse_config
 from tests.analysis.checks.admin_tier import FLOW_GAPS, KEPT, TEXT_RULES
 
-from .strategies import stack_config
+from stackconfig.strategies import stack_config
 
 ADMIN_APIS = ("ClusterNetworkPolicy", "AdminNetworkPolicy")
 WIDENING = "tenant-authored-widening"

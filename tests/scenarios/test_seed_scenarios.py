@@ -13,7 +13,9 @@ from stackconfig import ConfigError
 from tenancy.cli import main as cli
 from tenancy.render import render_stack
 
-from .analysis import INTRUDER, analyse
+from analysis.checks.proof import INTRUDER
+
+from .analysis import analyse
 
 TCP = lambda *ports: PortSet({"TCP": [(p, p) for p in ports]})  # noqa: E731
 

@@ -1,9 +1,12 @@
 """Hypothesis strategies for valid stack configs: 1-8 tenants, 1-3 apps each, random ports, LB ranges, internet
 egress flags and consumers. Everything drawn is valid by construction; `parse_config` must accept it.
 
-bench/property.py draws the same configs from its own copy (nothing outside tests/ imports tests/): change both."""
+Shipped next to the model rather than under tests/ because the property tests and the long campaign of
+bench/property.py draw from the same distribution; the program never imports it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -36,7 +39,7 @@ def app_config(draw, name: str, lb_pool: list[int]) -> dict:
 def stack_config(draw) -> dict:
     tenant_count = draw(st.integers(min_value=1, max_value=8))
     lb_pool = list(range(256))
-    tenants = []
+    tenants: list[dict[str, Any]] = []
     for t in range(tenant_count):
         app_count = draw(st.integers(min_value=1, max_value=3))
         apps = [draw(app_config(f"app{a}", lb_pool)) for a in range(app_count)]
