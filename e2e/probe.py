@@ -33,6 +33,8 @@ from typing import Callable, Iterable, Optional, cast
 
 import yaml
 
+from kube.endpoints import Endpoint
+
 OWNER_NAME = "tenancy-e2e-probe"
 PROBE_ANNOTATION = "tenancy.e2e/stand-in-for"
 DEFAULT_IMAGE = "busybox:1.36.1"
@@ -68,7 +70,7 @@ class InputError(Exception):
 
 
 @dataclass(frozen=True)
-class Workload:
+class RenderedWorkload:
     namespace: str
     name: str
     labels: dict[str, str]
@@ -176,8 +178,8 @@ def _declared_ports(pod_spec: dict) -> tuple[dict, ...]:
     return tuple(ports)
 
 
-def load_workloads(paths: Iterable[Path]) -> dict[str, Workload]:
-    workloads: dict[str, Workload] = {}
+def load_workloads(paths: Iterable[Path]) -> dict[str, RenderedWorkload]:
+    workloads: dict[str, RenderedWorkload] = {}
     for path in paths:
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
@@ -190,7 +192,7 @@ def load_workloads(paths: Iterable[Path]) -> dict[str, Workload]:
             if not name:
                 continue
             labels = dict((template.get("metadata") or {}).get("labels") or {})
-            workload = Workload(namespace, name, labels, _declared_ports(template.get("spec") or {}))
+            workload = RenderedWorkload(namespace, name, labels, _declared_ports(template.get("spec") or {}))
             workloads[workload.key] = workload
     return workloads
 
@@ -207,7 +209,7 @@ def load_prediction(data: dict) -> tuple[list[Case], list[str]]:
         for src, row in sorted(rows.items()):
             for dst, allowed in sorted(row.items()):
                 case = Case(src, dst, int(number), protocol.upper(), bool(allowed))
-                if src.startswith("ip:") or dst.startswith("ip:"):
+                if Endpoint.parse(src).is_address or Endpoint.parse(dst).is_address:
                     skipped.append(f"{case.label}: external address, not observable from inside the cluster")
                 elif case.protocol != "TCP":
                     skipped.append(f"{case.label}: only TCP can be probed with nc -z")
@@ -219,7 +221,7 @@ def load_prediction(data: dict) -> tuple[list[Case], list[str]]:
 # ---------------------------------------------------------------------------------------------- stand-ins
 
 
-def standin_names(workload: Workload) -> tuple[str, str]:
+def standin_names(workload: RenderedWorkload) -> tuple[str, str]:
     # Deterministic (so a rerun finds leftovers) and short (the pod hostname is cut at 63 characters).
     digest = hashlib.sha1(workload.name.encode()).hexdigest()[:6]
     base = f"probe-{workload.name[:40].rstrip('-')}-{digest}"
@@ -232,7 +234,7 @@ def owner_configmap(namespace: str) -> dict:
             "data": {"purpose": "controlling owner of the e2e probe stand-in pods; delete to remove them"}}
 
 
-def standin_pod(workload: Workload, name: str, listen_ports: list[int], owner_uid: str, image: str) -> dict:
+def standin_pod(workload: RenderedWorkload, name: str, listen_ports: list[int], owner_uid: str, image: str) -> dict:
     ports_args = [str(p) for p in listen_ports]
     return {
         "apiVersion": "v1", "kind": "Pod",
@@ -273,7 +275,7 @@ def standin_pod(workload: Workload, name: str, listen_ports: list[int], owner_ui
 # ---------------------------------------------------------------------------------------------- cluster
 
 
-class Cluster:
+class Kubectl:
     def __init__(self, runner: Runner):
         self.runner = runner
 
@@ -325,7 +327,7 @@ class Cluster:
 # ---------------------------------------------------------------------------------------------- probe
 
 
-def probe(cluster: Cluster, cases: list[Case], workloads: dict[str, Workload], *, image: str = DEFAULT_IMAGE,
+def probe(cluster: Kubectl, cases: list[Case], workloads: dict[str, RenderedWorkload], *, image: str = DEFAULT_IMAGE,
           timeout: int = 2, attempts: int = 3, jobs: int = 8, settle: float = 5.0, ready_timeout: str = "180s",
           keep: bool = False, sleep: Callable[[float], None] = time.sleep,
           log: Callable[[str], None] = print) -> Report:
@@ -422,7 +424,7 @@ def main(argv: Optional[list[str]] = None, runner: Runner = kubectl_runner,
         if not cases:
             raise InputError(f"{args.predicted}: nothing to probe")
         workloads = load_workloads(args.manifests)
-        report = probe(Cluster(runner), cases, workloads, image=args.image, timeout=args.timeout,
+        report = probe(Kubectl(runner), cases, workloads, image=args.image, timeout=args.timeout,
                        attempts=args.attempts, jobs=args.jobs, settle=args.settle, keep=args.keep, sleep=sleep)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

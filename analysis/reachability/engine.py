@@ -34,6 +34,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from kube.endpoints import ADDRESS_PREFIX, BLOCK_PREFIX, Endpoint
+
 from .clusterpolicy import ACCEPT, ADMIN, BASELINE, DEFAULT_POD_NETWORKS, DENY
 from .compile import (
     CompiledClusterPolicy,
@@ -96,7 +98,9 @@ def iter_bits(x: int) -> list[int]:
 
 
 @dataclass(frozen=True)
-class Endpoint:
+class ResolvedEndpoint:
+    """An endpoint's text resolved against this cluster: its workload and equivalence class, or its address."""
+
     name: str
     workload: Workload | None = None
     cls: int = -1
@@ -403,28 +407,31 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------------ endpoints
 
-    def resolve(self, name: str) -> Endpoint:
+    def resolve(self, name: str) -> ResolvedEndpoint:
         i = self._by_name.get(name)
         if i is None and name in self.cluster.aliases:
             i = self._by_name.get(self.cluster.aliases[name])
         if i is not None:
-            return Endpoint(self.workloads[i], self._ws[i], self._class_of[i])
-        if name.startswith("ip:"):
+            return ResolvedEndpoint(self.workloads[i], self._ws[i], self._class_of[i])
+        if name.startswith(ADDRESS_PREFIX):
             addr = parse_address(name)
-            return Endpoint(endpoint_name(addr), address=addr)
+            return ResolvedEndpoint(endpoint_name(addr), address=addr)
         try:
             addr = parse_address(name)
         except ValueError:
             pass
         else:
-            return Endpoint(endpoint_name(addr), address=addr)
+            return ResolvedEndpoint(endpoint_name(addr), address=addr)
         if name in self.cluster.split:
             raise UnknownEndpoint(name, self.cluster.split[name], split=True)
         raise UnknownEndpoint(name, self.suggest(name))
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
         close = difflib.get_close_matches(name, self.workloads, n=n, cutoff=0.5)
-        tail = name.rsplit("/", 1)[-1]
+        try:
+            tail = Endpoint.parse(name).name
+        except ValueError:
+            tail = name
         for w in self.workloads:
             if len(close) >= n:
                 break
@@ -440,7 +447,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------------ verdicts
 
-    def _selecting(self, ep: Endpoint, direction: str) -> list[CompiledPolicy]:
+    def _selecting(self, ep: ResolvedEndpoint, direction: str) -> list[CompiledPolicy]:
         if ep.workload is None:
             return []
         return [
@@ -451,7 +458,7 @@ class Engine:
 
     @staticmethod
     def _first_peer(every: bool, rule_classes: int, peers: Sequence[Any], admits: Callable[[Any], bool],
-                    other: Endpoint) -> int | None:
+                    other: ResolvedEndpoint) -> int | None:
         """Index of the first peer matching `other`, -1 when every peer does, None if none does. One walk for
         NetworkPolicy and cluster-policy rules: both keep per-peer class bitsets and answer addresses per peer."""
         if every:
@@ -469,15 +476,15 @@ class Engine:
         return None
 
     @staticmethod
-    def _peer_match(rule: CompiledRule, other: Endpoint) -> int | None:
+    def _peer_match(rule: CompiledRule, other: ResolvedEndpoint) -> int | None:
         """Index of the first peer admitting `other`, -1 if the rule admits every peer, None if none does."""
         return Engine._first_peer(rule.peers is None, rule.classes, rule.peers or (),
                                   lambda p: p.admits_address(other.address), other)
 
-    def _named(self, ep: Endpoint) -> NamedPorts | None:
+    def _named(self, ep: ResolvedEndpoint) -> NamedPorts | None:
         return None if ep.workload is None else self._class_named[ep.cls]
 
-    def _side(self, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint, port: int, proto: str) -> Side:
+    def _side(self, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint, port: int, proto: str) -> Side:
         if judged.workload is None:
             return Side(direction, judged.name, isolated=False, external=True)
         if judged.workload.host_network:
@@ -498,7 +505,9 @@ class Engine:
                         cp.ref, direction, rule.index,
                         None if peer < 0 else peer,
                         None if pi < 0 else pi,
+                        # mypy cannot see it: a matched rule with peer >= 0 has peers (None means 'every peer')
                         "" if peer < 0 else str(rule.peers[peer].peer),  # type: ignore[index]
+                        # mypy cannot see it: a matched rule with pi >= 0 has ports (None means 'every port')
                         "" if pi < 0 else self._port_text(rule.ports[pi], port),  # type: ignore[index]
                     )
                 )
@@ -515,12 +524,12 @@ class Engine:
         return side
 
     @staticmethod
-    def _cluster_peer_match(rule: CompiledClusterRule, other: Endpoint) -> int | None:
+    def _cluster_peer_match(rule: CompiledClusterRule, other: ResolvedEndpoint) -> int | None:
         """Index of the first peer matching `other`, -1 when the rule failed closed (every peer), None if none."""
         return Engine._first_peer(rule.every_peer, rule.classes, rule.peers,
                                   lambda p: p.peer.admits_address(other.address), other)
 
-    def _tier_side(self, tier: str, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint, port: int,
+    def _tier_side(self, tier: str, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint, port: int,
                    proto: str) -> tuple[list[str], ClusterRuleRef | None, list[str]]:
         """The tier's policies selecting `judged`, its first rule matching the flow, and equal-priority clashes."""
         named = self._named(dst)
@@ -566,6 +575,7 @@ class Engine:
     @staticmethod
     def _cluster_port_text(rule: CompiledClusterRule, pi: int, port: int) -> str:
         text = rule.rule.port_text(pi)
+        # mypy cannot see it: called only for a rule matched on port pi, so it has ports
         return f"{text} (= {port} on the destination)" if rule.ports[pi].is_named else text  # type: ignore[index]
 
     @staticmethod
@@ -586,20 +596,20 @@ class Engine:
     # A peer of the wrong kind (pod vs address) is farther from matching than any number of label differences.
     KIND_MISMATCH = 10
 
-    def _peer_reasons(self, cp: CompiledPolicy, rule: CompiledRule, idx: int, other: Endpoint) -> tuple[float, list[str]]:
-        peer = rule.peers[idx].peer  # type: ignore[index]
+    def _peer_reasons(self, cp: CompiledPolicy, rule: CompiledRule, idx: int, other: ResolvedEndpoint) -> tuple[float, list[str]]:
+        peer = rule.peers[idx].peer  # type: ignore[index]  # misses are scored only for peers listed by the rule
         if other.workload is None:
             if peer.ip_block is None:
                 return self.KIND_MISMATCH, [f"{other.name} is an external address; only ipBlock peers admit those"]
-            block = peer.ip_block
-            hole = block.excluded_by(other.address)  # type: ignore[arg-type]
+            block, address = peer.ip_block, other.address
+            assert address is not None, "resolve() gives every external endpoint its address"
+            hole = block.excluded_by(address)
             if hole is not None:
                 return 1, [f"{other.name} falls in the except range {hole}"]
-            if other.address.version != block.cidr.version:  # type: ignore[union-attr]
-                return 1.9, [f"{other.name} is IPv{other.address.version}, {block.cidr} is "  # type: ignore[union-attr]
-                             f"IPv{block.cidr.version}"]
+            if address.version != block.cidr.version:
+                return 1.9, [f"{other.name} is IPv{address.version}, {block.cidr} is IPv{block.cidr.version}"]
             # Nearer blocks first: the fewer leading bits the address shares with the block, the farther it is.
-            apart = (int(other.address) ^ int(block.cidr.network_address)).bit_length()  # type: ignore[arg-type]
+            apart = (int(address) ^ int(block.cidr.network_address)).bit_length()
             return 1 + apart / (2 * block.cidr.max_prefixlen + 1), [f"{other.name} is outside {block.cidr}"]
         w = other.workload
         if w.host_network:
@@ -627,10 +637,11 @@ class Engine:
         return len(reasons), reasons
 
     @staticmethod
-    def _port_reason(rule: CompiledRule, port: int, proto: str, dst: Endpoint, named: NamedPorts | None) -> str:
+    def _port_reason(rule: CompiledRule, port: int, proto: str, dst: ResolvedEndpoint, named: NamedPorts | None) -> str:
         parts = []
         for spec in rule.ports or ():
             if spec.is_named:
+                # mypy cannot see it: a named spec's port is its name (a str)
                 nums = sorted((named or {}).get((spec.port, spec.protocol), ()))  # type: ignore[arg-type]
                 where = ", ".join(map(str, nums)) if nums else f"nothing on {dst.name}"
                 parts.append(f"{spec} (= {where})")
@@ -638,7 +649,7 @@ class Engine:
                 parts.append(str(spec))
         return f"{port}/{proto} is not among its ports {', '.join(parts)}"
 
-    def _misses(self, selecting: list[CompiledPolicy], direction: str, other: Endpoint, dst: Endpoint,
+    def _misses(self, selecting: list[CompiledPolicy], direction: str, other: ResolvedEndpoint, dst: ResolvedEndpoint,
                 port: int, proto: str) -> list[Miss]:
         named = self._named(dst)
         scored: list[tuple[float, Miss]] = []
@@ -660,7 +671,7 @@ class Engine:
                     score, reasons = self._peer_reasons(cp, rule, p.index, other)
                     if best is None or score < best[0]:
                         best = (score, reasons + port_reasons, p)
-                score, reasons, p = best  # type: ignore[misc]
+                score, reasons, p = best  # type: ignore[misc]  # the loop over at least one peer has set best
                 scored.append((score + len(port_reasons), Miss(cp.ref, direction, rule.index, p.index,
                                                   f"{p.peer} on {ports_text}", tuple(reasons))))
         scored.sort(key=lambda t: (t[0], t[1].policy, t[1].rule if t[1].rule is not None else -1))
@@ -668,7 +679,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------------ port sets
 
-    def _side_ports(self, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint) -> PortSet:
+    def _side_ports(self, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint) -> PortSet:
         if judged.workload is not None and judged.workload.host_network:
             return PortSet.all()
         selecting = self._selecting(judged, direction)
@@ -686,8 +697,8 @@ class Engine:
                     out = out | spec.resolve(named)
         return out
 
-    def _tier_ports(self, tier: str, direction: str, judged: Endpoint, other: Endpoint,
-                    dst: Endpoint) -> tuple[PortSet, PortSet]:
+    def _tier_ports(self, tier: str, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint,
+                    dst: ResolvedEndpoint) -> tuple[PortSet, PortSet]:
         """(accepted, denied) ports of the tier's decision for this pair; the rest is passed or undecided."""
         accept, deny, remaining = PortSet(), PortSet(), PortSet.all()
         named = self._named(dst)
@@ -714,7 +725,7 @@ class Engine:
                     return accept, deny
         return accept, deny
 
-    def _tiered_side_ports(self, direction: str, judged: Endpoint, other: Endpoint, dst: Endpoint) -> PortSet:
+    def _tiered_side_ports(self, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint) -> PortSet:
         ports = self._side_ports(direction, judged, other, dst)
         if judged.workload is None or not self.cluster_policies:
             return ports
@@ -883,6 +894,7 @@ class Engine:
             if rng is not None:
                 cuts[spec.protocol].update((rng[0], rng[1] + 1))
             else:
+                # mypy cannot see it: a named spec's port is its name (a str)
                 for n in self._named_index.get((spec.port, spec.protocol), {}):  # type: ignore[arg-type]
                     cuts[spec.protocol].update((n, n + 1))
         out = []
@@ -986,7 +998,8 @@ class Engine:
                     for spec in crule.ports or ():
                         ports = ports | spec.resolve(None)
                     for net in crule.networks():
-                        node = f"cidr:{net}"
+                        node = f"{BLOCK_PREFIX}{net}"
+                        # mypy cannot infer a lambda's default-bound argument (n=net binds each network)
                         blocks[node] = lambda a, n=net: a.version == n.version and a in n  # type: ignore[misc]
                         for c in iter_bits(ccp.subjects):
                             add(node, c, "egress", ports)
@@ -1015,7 +1028,7 @@ class Engine:
         cache: dict[tuple[Address, int, str], PortSet] = {}
         out = {}
         for (node, c, direction), ports in edges.items():
-            pod = Endpoint(self.workloads[self._class_members[c][0]], self._ws[self._class_members[c][0]], c)
+            pod = ResolvedEndpoint(self.workloads[self._class_members[c][0]], self._ws[self._class_members[c][0]], c)
             actual = PortSet()
             for addr in reps:
                 if not blocks[node](addr):
@@ -1023,7 +1036,7 @@ class Engine:
                 key = (addr, c, direction)
                 got = cache.get(key)
                 if got is None:
-                    ext = Endpoint(endpoint_name(addr), address=addr)
+                    ext = ResolvedEndpoint(endpoint_name(addr), address=addr)
                     s, d = (ext, pod) if direction == "ingress" else (pod, ext)
                     got = cache[key] = (self._tiered_side_ports("egress", s, d, d)
                                         & self._tiered_side_ports("ingress", d, s, d))
@@ -1042,10 +1055,12 @@ def _representatives(nets: Iterable[Network]) -> list[Address]:
     for n in sorted(pool, key=lambda x: (x.version, x)):
         remaining = [n]
         for m in pool:
+            # versions are compared first, which the per-version stubs of subnet_of cannot see
             if m == n or m.version != n.version or not m.subnet_of(n):  # type: ignore[arg-type]
                 continue
             nxt: list[Network] = []
             for r in remaining:
+                # r and m share n's version (filtered above), which the per-version stubs cannot see
                 if r.subnet_of(m):  # type: ignore[arg-type]
                     continue
                 if m.subnet_of(r):  # type: ignore[arg-type]

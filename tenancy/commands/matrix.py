@@ -13,6 +13,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Iterable, TextIO
 
+from kube.endpoints import Endpoint
 from tenancy.cli import EXIT_BAD_INPUT, EXIT_OK
 from tenancy.commands.engine_io import (
     EndpointFilter,
@@ -134,7 +135,7 @@ def _print_plain(title: str, rows: list[tuple[str, str, str]]) -> None:
 
 
 def _namespace(name: str) -> str:
-    return name.split("/", 1)[0] if not name.startswith("ip:") else name
+    return Endpoint.parse(name).group
 
 
 def _write_totals(matrices: dict[tuple[int, str], MatrixView], sources: list[str], dests: list[str],
@@ -187,8 +188,8 @@ def _tables(label: str, m: MatrixView, sources: list[str], dests: list[str], wid
             table.add_column("\n".join(str(number[d]).rjust(idx_w)), justify="center", no_wrap=True, min_width=1)
         for src in sources:
             row = m[src]
-            external = src.startswith("ip:")
-            cells = ["-" if d == src or (external and d.startswith("ip:"))
+            external = Endpoint.parse(src).is_address
+            cells = ["-" if d == src or (external and Endpoint.parse(d).is_address)
                      else ("[green]✓[/]" if row[d] else "[dim]·[/]") for d in cols]
             table.add_row(str(number[src]), src, *cells)
         extra = [d for d in numbered if d not in set(sources)]

@@ -266,8 +266,8 @@ def test_stand_ins_copy_labels_and_ports_exactly_and_pass_restricted(tmp_path: P
 
 
 def test_stand_in_names_are_valid_distinct_and_stable():
-    long = probe.Workload("acme", "a" * 60, {}, ())
-    names = probe.standin_names(long) + probe.standin_names(probe.Workload("acme", "a" * 61, {}, ()))
+    long = probe.RenderedWorkload("acme", "a" * 60, {}, ())
+    names = probe.standin_names(long) + probe.standin_names(probe.RenderedWorkload("acme", "a" * 61, {}, ()))
     assert len(set(names)) == 4 and all(len(n) <= 63 for n in names)
     assert probe.standin_names(long) == probe.standin_names(long)
 
