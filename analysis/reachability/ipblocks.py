@@ -73,6 +73,7 @@ def parse_ip_block(obj: object, path: str, problems: list[str]) -> IPBlock | Non
         net = parse_network(e, f"{path}.except[{i}]", problems)
         if net is None or cidr is None:
             continue
+        # versions are compared first, which the per-version stubs of subnet_of cannot see
         if net.version != cidr.version or not net.subnet_of(cidr) or net == cidr:  # type: ignore[arg-type]
             problems.append(f"{path}.except[{i}]: {e!r} must be a strict subset of cidr {cidr}")
             continue

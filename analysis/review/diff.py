@@ -110,6 +110,7 @@ def diff_resources(old: Cluster, new: Cluster) -> tuple[list[ResourceChange], li
     changed = []
     for k in sorted(set(a) & set(b)):
         kind = k[0]
+        # mypy cannot infer a lambda's default-bound argument (kind=kind binds this object's kind)
         fields = field_changes(strip_server_metadata(a[k].obj), strip_server_metadata(b[k].obj),
                                ignore=lambda path, value, kind=kind: defaulted(kind, path, value))  # type: ignore[misc]
         if fields:

@@ -86,6 +86,7 @@ def _reaches_internet(endpoint: str) -> bool:
     except ValueError:
         return False
     inside = [n for n in _NOT_INTERNET if n.version == net.version and n.overlaps(net)]
+    # `inside` holds only networks of net's version, which the per-version stubs of subnet_of cannot see
     return not any(net.subnet_of(n) for n in inside)  # type: ignore[arg-type]
 
 

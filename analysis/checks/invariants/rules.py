@@ -99,9 +99,9 @@ def database_ingress(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         dst = f.workload(d)
         t = f.tier(dst) if dst is not None else None
-        if t is None or t.tier != "database":
+        if dst is None or t is None or t.tier != "database":
             continue
-        db_port, metrics = f.serve_port(dst), f.metrics_port(dst)  # type: ignore[arg-type]
+        db_port, metrics = f.serve_port(dst), f.metrics_port(dst)
         allowed = NOTHING
         src = f.workload(s)
         if src is not None:
