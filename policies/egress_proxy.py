@@ -6,12 +6,13 @@ import ipaddress
 from typing import Sequence
 
 from kube.labels import proxy_selector, tier_selector
+from stackconfig.types import Network
 from policies.flows import Pods
 from policies.manifest import network_policy, tcp
 
 # Never reachable from the proxy whatever clusterCidrs says: cloud metadata endpoints (169.254.169.254, fd00:ec2::254)
 # live in link-local space and hand out node credentials.
-ALWAYS_EXCLUDED = ("169.254.0.0/16", "fe80::/10", "fc00::/7")
+ALWAYS_EXCLUDED = tuple(ipaddress.ip_network(c) for c in ("169.254.0.0/16", "fe80::/10", "fc00::/7"))
 
 
 def proxy_ingress(namespace: str, port: int, backends: Sequence[tuple[str, str]]) -> dict:
@@ -31,13 +32,12 @@ def proxy_ingress(namespace: str, port: int, backends: Sequence[tuple[str, str]]
     )
 
 
-def internet_blocks(cluster_cidrs: list[str]) -> list[dict]:
+def internet_blocks(cluster_cidrs: Sequence[Network]) -> list[dict]:
     """ipBlocks for "the internet": everything except the cluster/private ranges and link-local, per family."""
-    excluded = [ipaddress.ip_network(c) for c in (*cluster_cidrs, *ALWAYS_EXCLUDED)]
+    excluded = [*cluster_cidrs, *ALWAYS_EXCLUDED]
     blocks = []
     for everything in (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")):
-        holes = sorted({str(n) for n in excluded if n.version == everything.version},
-                       key=lambda c: ipaddress.ip_network(c))
+        holes = [str(n) for n in sorted({n for n in excluded if n.version == everything.version})]
         block: dict = {"cidr": str(everything)}
         if holes:
             block["except"] = holes
@@ -45,7 +45,7 @@ def internet_blocks(cluster_cidrs: list[str]) -> list[dict]:
     return blocks
 
 
-def proxy_internet_egress(namespace: str, cluster_cidrs: list[str], ports: list[int]) -> dict:
+def proxy_internet_egress(namespace: str, cluster_cidrs: Sequence[Network], ports: list[int]) -> dict:
     """Scenario 4: the proxy reaches the internet on the allowed ports, but no cluster or private range."""
     return network_policy(
         "egress-proxy-to-internet", namespace, "egress-proxy-internet",

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from kube.labels import tier_selector, workload_name
+from stackconfig.types import Network
 from policies.manifest import network_policy, tcp
 
 
-def load_balancer_ingress(namespace: str, app: str, port: int, source_ranges: list[str]) -> dict:
+def load_balancer_ingress(namespace: str, app: str, port: int, source_ranges: Sequence[Network]) -> dict:
     """Scenario 9 "allowing external traffic": the frontend accepts the load balancer's client CIDRs on its port
     and nothing else from outside. It works because the Service keeps client source IPs
     (`externalTrafficPolicy: Local`); with `Cluster` the source would be a node IP and no CIDR would match."""
@@ -15,6 +18,6 @@ def load_balancer_ingress(namespace: str, app: str, port: int, source_ranges: li
         {
             "podSelector": tier_selector(app, "frontend"),
             "policyTypes": ["Ingress"],
-            "ingress": [{"from": [{"ipBlock": {"cidr": cidr}} for cidr in source_ranges], "ports": [tcp(port)]}],
+            "ingress": [{"from": [{"ipBlock": {"cidr": str(cidr)}} for cidr in source_ranges], "ports": [tcp(port)]}],
         },
     )

@@ -129,7 +129,7 @@ def service(tenant: Tenant, app: App, tier: str) -> dict:
         spec["clusterIP"] = "None"  # headless: stable per-pod DNS for the StatefulSet
     elif tier == "frontend" and app.frontend.load_balancer:
         spec["type"] = "LoadBalancer"
-        spec["loadBalancerSourceRanges"] = list(app.frontend.load_balancer.source_ranges)
+        spec["loadBalancerSourceRanges"] = [str(c) for c in app.frontend.load_balancer.source_ranges]
         # Keep client source IPs, or the NetworkPolicy's ipBlocks would only ever see node addresses.
         spec["externalTrafficPolicy"] = "Local"
     else:

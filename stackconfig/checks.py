@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import ipaddress
 import posixpath
 from fractions import Fraction
-from typing import Iterator
+from typing import Iterator, Sequence
 
 from stackconfig import cni
 from stackconfig.models import App, StackConfig, Tenant
 from stackconfig.quantity import format_quantity, parse_quantity
+from stackconfig.types import Network
 
 TENANTS = "tenancy:tenants"
 CLUSTER = "tenancy:cluster"
@@ -36,15 +36,15 @@ def exposure_warnings(config: StackConfig) -> list[str]:
 
 
 def _exposure_warnings(config: StackConfig) -> Iterator[str]:
-    cluster_ranges = [ipaddress.ip_network(c) for c in config.cluster.egress_proxy.cluster_cidrs]
+    cluster_ranges = config.cluster.egress_proxy.cluster_cidrs
     for i, tenant in enumerate(config.tenants):
         for j, app in enumerate(tenant.apps):
             lb = app.frontend.load_balancer
             if lb is None:
                 continue
-            for k, text in enumerate(lb.source_ranges):
+            for k, network in enumerate(lb.source_ranges):
                 where = f"{TENANTS}[{i}].apps[{j}].frontend.loadBalancer.sourceRanges[{k}]"
-                network = ipaddress.ip_network(text)
+                text = str(network)
                 if network.prefixlen == 0:
                     yield (f"{where}: {text} admits the whole internet to {tenant.name}/{app.name}-frontend; "
                            "list the client ranges instead, unless a public service is meant")
@@ -133,8 +133,7 @@ def _cni_problems(config: StackConfig) -> Iterator[str]:
         yield f"{CLUSTER}.cni: {cni.non_enforcing_message(cluster.cni)}"
 
 
-def _overlaps(path: str, cidrs: list[str]) -> Iterator[str]:
-    networks = [ipaddress.ip_network(c) for c in cidrs]
+def _overlaps(path: str, networks: Sequence[Network]) -> Iterator[str]:
     for i, a in enumerate(networks):
         for j in range(i):
             b = networks[j]
@@ -161,12 +160,11 @@ def _cluster_cidr_problems(config: StackConfig) -> Iterator[str]:
     # The proxy may reach everything outside these ranges: with none listed it could reach every pod (scenario 4).
     if proxy.enabled and not proxy.cluster_cidrs:
         yield f"{path}: must list the cluster's pod, service and private ranges; with none the proxy could reach every pod"
-    for i, cidr in enumerate(proxy.cluster_cidrs):
-        network = ipaddress.ip_network(cidr)
+    for i, network in enumerate(proxy.cluster_cidrs):
         if network.prefixlen == 0:
             # The proxy's internet is `<family>/0 except clusterCidrs`: an except equal to its cidr is refused by
             # the API server (and would leave the proxy no address of that family anyway).
-            yield (f"{path}[{i}]: {cidr} is every IPv{network.version} address: the proxy's internet would be "
+            yield (f"{path}[{i}]: {network} is every IPv{network.version} address: the proxy's internet would be "
                    f"empty and its policy invalid (an ipBlock except may not equal its cidr); list the cluster's "
                    "own ranges")
     yield from _overlaps(path, proxy.cluster_cidrs)

@@ -6,6 +6,7 @@ live in `stackconfig.checks`, so that every problem is reported at once rather t
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -30,7 +31,7 @@ from stackconfig.types import (
 )
 
 TIERS = ("frontend", "backend", "database")
-DEFAULT_CLUSTER_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+DEFAULT_CLUSTER_CIDRS = tuple(ipaddress.ip_network(c) for c in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
 
 
 class Strict(BaseModel):

@@ -12,6 +12,8 @@ from pydantic import BeforeValidator, PlainSerializer
 # words the answer for a config path.
 from kube import names
 
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 # Kubernetes' quantity grammar (resource.Quantity): a decimal number, then a binary or decimal SI suffix or a
 # decimal exponent (`1e3`, `2E-3`).
 QUANTITY = re.compile(r"^([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$")
@@ -123,7 +125,7 @@ def _app_name(value: Any) -> str:
     return name
 
 
-def _cidr(value: Any) -> str:
+def _cidr(value: Any) -> Network:
     text = _string(value, "a CIDR")
     try:
         network = ipaddress.ip_network(text, strict=False)
@@ -136,7 +138,7 @@ def _cidr(value: Any) -> str:
         ipaddress.ip_network(text, strict=True)
     except ValueError:
         raise ValueError(f"'{text}' has host bits set; the network is {network.with_prefixlen}") from None
-    return network.with_prefixlen
+    return network
 
 
 def _quantity(value: Any) -> str:
@@ -236,7 +238,9 @@ EnvVars = Annotated[dict[str, str], BeforeValidator(_env)]
 PositiveInt = Annotated[int, BeforeValidator(_positive)]
 DnsLabel = Annotated[str, BeforeValidator(_dns_label)]
 AppName = Annotated[str, BeforeValidator(_app_name)]
-Cidr = Annotated[str, BeforeValidator(_cidr)]
+# Parsed once here, so no consumer re-parses a range; written back as the canonical text (`str(network)`) wherever
+# the model is dumped (Pulumi values, the CrossGuard pack's reading).
+Cidr = Annotated[Network, BeforeValidator(_cidr), PlainSerializer(str)]
 Quantity = Annotated[str, BeforeValidator(_quantity), PlainSerializer(str)]
 Bytes = Annotated[str, BeforeValidator(_bytes), PlainSerializer(str)]
 DnsSubdomain = Annotated[str, BeforeValidator(_dns_subdomain)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
+from typing import Sequence
 
 from policies.egress_proxy import ALWAYS_EXCLUDED
 from kube.endpoints import Endpoint
@@ -11,6 +12,7 @@ from kube.labels import PROXY_NAME, workload_name
 from analysis.checks.cluster_context import dns_endpoint, monitoring_endpoint
 from analysis.reachability import PortSet
 from stackconfig.models import StackConfig
+from stackconfig.types import Network
 
 Flows = dict[tuple[str, str], PortSet]
 
@@ -33,16 +35,14 @@ def probe_addresses(config: StackConfig) -> list[str]:
     for tenant in config.tenants:
         for app in tenant.apps:
             if app.frontend.load_balancer:
-                for cidr in app.frontend.load_balancer.source_ranges:
-                    network = ipaddress.ip_network(cidr)
+                for network in app.frontend.load_balancer.source_ranges:
                     addresses.append(str(network.network_address + (1 if network.num_addresses > 1 else 0)))
     return sorted(set(addresses))
 
 
-def _internet(address: str, cluster_cidrs: list[str]) -> bool:
+def _internet(address: str, cluster_cidrs: Sequence[Network]) -> bool:
     ip = ipaddress.ip_address(address)
-    return not any(ip in ipaddress.ip_network(c) for c in (*cluster_cidrs, *ALWAYS_EXCLUDED)
-                   if ipaddress.ip_network(c).version == ip.version)
+    return not any(ip in c for c in (*cluster_cidrs, *ALWAYS_EXCLUDED) if c.version == ip.version)
 
 
 def declared_flows(config: StackConfig, externals: list[str]) -> Flows:
@@ -70,7 +70,7 @@ def declared_flows(config: StackConfig, externals: list[str]) -> Flows:
             if app.backend.internet_egress:
                 flows[(ep("backend"), proxy_endpoint)].add(("TCP", proxy.port))
             if app.frontend.load_balancer:
-                ranges = [ipaddress.ip_network(c) for c in app.frontend.load_balancer.source_ranges]
+                ranges = app.frontend.load_balancer.source_ranges
                 for address in externals:
                     if any(ipaddress.ip_address(address) in r for r in ranges):
                         flows[(_address(address), ep("frontend"))].add(("TCP", app.frontend.port))

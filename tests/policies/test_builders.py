@@ -11,6 +11,11 @@ from policies.load_balancer import load_balancer_ingress
 from policies.manifest import network_policy, tcp
 
 
+def nets(cidrs: list[str]) -> list:
+    """The config model holds CIDRs parsed: what it stores for these texts."""
+    return [ipaddress.ip_network(c) for c in cidrs]
+
+
 def test_network_policy_is_a_complete_manifest_marked_as_managed():
     policy = network_policy("p", "acme", "some-pattern", {"podSelector": {}})
     assert policy["apiVersion"] == "networking.k8s.io/v1" and policy["kind"] == "NetworkPolicy"
@@ -31,7 +36,7 @@ def test_default_deny_selects_every_pod_in_both_directions_with_no_rules():
 
 
 def test_load_balancer_ingress_admits_exactly_the_ranges_on_the_frontend_port():
-    policy = load_balancer_ingress("acme", "shop", 8080, ["203.0.113.0/24", "198.51.100.0/24"])
+    policy = load_balancer_ingress("acme", "shop", 8080, nets(["203.0.113.0/24", "198.51.100.0/24"]))
     spec = policy["spec"]
     assert policy["metadata"]["name"] == "shop-frontend-from-load-balancer"
     assert spec["podSelector"] == {"matchLabels": {PART_OF: "shop", COMPONENT: "frontend"}}
@@ -59,16 +64,16 @@ def test_proxy_ingress_without_backends_admits_no_one():
 
 
 def test_internet_blocks_cover_both_families_minus_cluster_and_link_local_ranges():
-    blocks = internet_blocks(["10.0.0.0/8", "fd00:10::/64"])
+    blocks = internet_blocks(nets(["10.0.0.0/8", "fd00:10::/64"]))
     assert [b["ipBlock"]["cidr"] for b in blocks] == ["0.0.0.0/0", "::/0"]
     v4, v6 = (set(b["ipBlock"]["except"]) for b in blocks)
     assert "10.0.0.0/8" in v4 and "169.254.0.0/16" in v4
     assert "fd00:10::/64" in v6 and "fe80::/10" in v6
-    for cidr in ALWAYS_EXCLUDED:
-        assert cidr in (v4 if ipaddress.ip_network(cidr).version == 4 else v6)
+    for network in ALWAYS_EXCLUDED:
+        assert str(network) in (v4 if network.version == 4 else v6)
 
 
 def test_proxy_internet_egress_allows_only_the_given_ports():
-    (rule,) = proxy_internet_egress("egress-proxy", ["10.0.0.0/8"], [80, 443])["spec"]["egress"]
+    (rule,) = proxy_internet_egress("egress-proxy", nets(["10.0.0.0/8"]), [80, 443])["spec"]["egress"]
     assert rule["ports"] == [{"protocol": "TCP", "port": 80}, {"protocol": "TCP", "port": 443}]
-    assert rule["to"] == internet_blocks(["10.0.0.0/8"])
+    assert rule["to"] == internet_blocks(nets(["10.0.0.0/8"]))

@@ -8,6 +8,8 @@ Rules the corpus does not cover keep their exact wording in the unit test that c
 
 from __future__ import annotations
 
+import ipaddress
+
 from typing import Any
 
 import pytest
@@ -79,3 +81,8 @@ class Pinned:
 
     def __repr__(self) -> str:
         return f"Pinned({', '.join(repr(part) for part in (self.path, *self.names))})"
+
+
+def nets(cidrs: list[str]) -> list:
+    """What the config model stores for these CIDR texts: it holds them parsed."""
+    return [ipaddress.ip_network(c) for c in cidrs]

@@ -15,6 +15,7 @@ from tests.stackconfig.helpers import (
     app,
     consumer,
     lb,
+    nets,
     ok,
     problems,
     problems_of_app,
@@ -45,7 +46,7 @@ def test_overlapping_cluster_cidrs() -> None:
 
 def test_ipv4_and_ipv6_ranges_never_overlap() -> None:
     cidrs = ["10.0.0.0/8", "fd00::/8"]  # 10/8 and fd00::/8 share their leading bits, not their family
-    assert ok(values(egressProxy={"clusterCidrs": cidrs})).config.cluster.egress_proxy.cluster_cidrs == cidrs
+    assert ok(values(egressProxy={"clusterCidrs": cidrs})).config.cluster.egress_proxy.cluster_cidrs == nets(cidrs)
 
 
 def test_enabled_proxy_needs_cluster_cidrs() -> None:

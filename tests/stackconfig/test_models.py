@@ -11,7 +11,8 @@ import yaml
 from pydantic import ValidationError
 
 from stackconfig import StackConfig, parse_config, read_stack_file
-from tests.stackconfig.helpers import APP0, T0, Pinned, app, lb, ok, problems, problems_of_app, tenant, values
+from tests.stackconfig.helpers import APP0, T0, Pinned, app, lb, nets, ok, problems, problems_of_app, tenant, values
+
 
 
 def test_minimal_config_gets_every_design_default() -> None:
@@ -30,7 +31,7 @@ def test_minimal_config_gets_every_design_default() -> None:
         "monitoring", {"app.kubernetes.io/name": "prometheus"})
     proxy = cluster.egress_proxy
     assert (proxy.enabled, proxy.namespace, proxy.port) == (True, "egress-proxy", 3128)
-    assert proxy.cluster_cidrs == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+    assert proxy.cluster_cidrs == nets(["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"])
     assert proxy.image
 
     [acme] = parsed.config.tenants
@@ -98,7 +99,7 @@ def test_design_example_is_accepted_as_written(tmp_path: Path) -> None:
     shop = config.tenant("acme").apps[0]
     assert config.tenant("acme").owners == ["acme-admins"]
     assert shop.frontend.load_balancer is not None
-    assert shop.frontend.load_balancer.source_ranges == ["203.0.113.0/24"]
+    assert shop.frontend.load_balancer.source_ranges == nets(["203.0.113.0/24"])
     assert shop.backend.internet_egress is True
     assert [(c.tenant, c.app, c.tier) for c in shop.consumers] == [("globex", "portal", "backend")]
 
@@ -136,13 +137,13 @@ def test_camel_case_keys_reach_their_fields() -> None:
     assert cluster.kubernetes_version == "1.30"
     assert cluster.dns.pod_labels == {"k8s-app": "coredns"}
     assert cluster.monitoring.pod_labels == {"app": "prom"}
-    assert cluster.egress_proxy.cluster_cidrs == ["10.0.0.0/8"]
+    assert cluster.egress_proxy.cluster_cidrs == nets(["10.0.0.0/8"])
     assert (cluster.egress_proxy.read_only_root_filesystem, cluster.egress_proxy.run_as_user) == (False, 13)
     acme = parsed.config.tenants[0]
     assert acme.pod_security == "baseline"
     shop = acme.apps[0]
     assert shop.metrics_port == 9100
-    assert shop.frontend.load_balancer.source_ranges == ["198.51.100.0/24"]
+    assert shop.frontend.load_balancer.source_ranges == nets(["198.51.100.0/24"])
     assert shop.frontend.writable_paths == ["/cache"]
     assert (shop.backend.internet_egress, shop.backend.run_as_user) == (True, 2000)
     assert (shop.database.storage_class, shop.database.data_path, shop.database.password_secret) == (
