@@ -9,11 +9,11 @@ import pulumi
 
 from components.kubernetes import create
 from specs.plan import platform_objects
-from stackconfig.models import Cluster, Tenant
+from stackconfig.models import ClusterConfig, TenantConfig
 
 
 class Platform(pulumi.ComponentResource):
-    def __init__(self, name: str, cluster: Cluster, tenants: Sequence[Tenant] = (),
+    def __init__(self, name: str, cluster: ClusterConfig, tenants: Sequence[TenantConfig] = (),
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("tenancy:index:Platform", name, None, opts)
         # The proxy admits exactly the tenants' backends declared with internet egress.

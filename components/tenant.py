@@ -8,15 +8,15 @@ import pulumi
 
 from components.kubernetes import create
 from specs.plan import tenant_objects
-from stackconfig.models import Cluster
-from stackconfig.models import Tenant as TenantConfig
+from stackconfig.models import ClusterConfig
+from stackconfig.models import TenantConfig
 
 
 class Tenant(pulumi.ComponentResource):
     namespace: pulumi.CustomResource
     policies: list[pulumi.CustomResource]
 
-    def __init__(self, name: str, tenant: TenantConfig, cluster: Cluster,
+    def __init__(self, name: str, tenant: TenantConfig, cluster: ClusterConfig,
                  opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("tenancy:index:Tenant", name, None, opts)
         objects = tenant_objects(tenant, cluster)

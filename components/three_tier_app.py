@@ -9,12 +9,12 @@ import pulumi
 from components.kubernetes import create
 from components.tenant import Tenant
 from specs.plan import app_objects
-from stackconfig.models import App, Cluster
-from stackconfig.models import Tenant as TenantConfig
+from stackconfig.models import App, ClusterConfig
+from stackconfig.models import TenantConfig
 
 
 class ThreeTierApp(pulumi.ComponentResource):
-    def __init__(self, name: str, tenant: TenantConfig, app: App, cluster: Cluster,
+    def __init__(self, name: str, tenant: TenantConfig, app: App, cluster: ClusterConfig,
                  tenants: Mapping[str, Tenant], opts: Optional[pulumi.ResourceOptions] = None) -> None:
         super().__init__("tenancy:index:ThreeTierApp", name, None, opts)
         objects = app_objects(tenant, app, cluster)

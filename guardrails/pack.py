@@ -31,7 +31,7 @@ from analysis.checks.validation import RULES as VALIDATION_RULES
 from analysis.checks.validation import object_problems, object_subject, resolve_version, schema_problem
 from analysis.reachability import ManifestError, load_objects
 from stackconfig import ConfigError, StackConfig, parse_config
-from stackconfig.models import Cluster
+from stackconfig.models import ClusterConfig
 from stackconfig.pulumi_values import config_values  # the program's own reading, not a copy of it
 
 PACK_NAME = "tenancy-guardrails"
@@ -88,7 +88,7 @@ def stack_config() -> StackConfig | None:
 
 def _kubernetes_version() -> str:
     config = stack_config()
-    return config.cluster.kubernetes_version if config else Cluster.model_fields["kubernetes_version"].default
+    return config.cluster.kubernetes_version if config else ClusterConfig.model_fields["kubernetes_version"].default
 
 
 # ---------------------------------------------------------------------------------------------------- resources

@@ -18,20 +18,20 @@ from policies.monitoring import monitoring_ingress
 from policies.monitoring_pass import monitoring_passes
 from policies.tenant_boundary import PlatformService, tenant_boundary
 from stackconfig.cni import NO_ADMIN_POLICIES
-from stackconfig.models import App, Cluster, StackConfig, Tenant
+from stackconfig.models import App, ClusterConfig, StackConfig, TenantConfig
 
 
-def namespace_baseline(namespace: str, cluster: Cluster) -> list[dict]:
+def namespace_baseline(namespace: str, cluster: ClusterConfig) -> list[dict]:
     """Default deny in both directions, plus DNS: what every namespace this program owns starts from."""
     return [default_deny(namespace), dns_egress(namespace, cluster.dns.namespace, cluster.dns.pod_labels, cluster.dns.port)]
 
 
-def internet_egress_backends(tenants: Sequence[Tenant]) -> list[tuple[str, str]]:
+def internet_egress_backends(tenants: Sequence[TenantConfig]) -> list[tuple[str, str]]:
     """(tenant, app) of every backend declared with `internetEgress: true`: the proxy's only clients."""
     return [(t.name, a.name) for t in tenants for a in t.apps if a.backend.internet_egress]
 
 
-def platform_policies(cluster: Cluster, tenants: Sequence[Tenant] = ()) -> list[dict]:
+def platform_policies(cluster: ClusterConfig, tenants: Sequence[TenantConfig] = ()) -> list[dict]:
     """The egress proxy's namespace: deny by default, accept the declared backends, reach only the internet."""
     proxy = cluster.egress_proxy
     if not proxy.enabled:
@@ -43,7 +43,7 @@ def platform_policies(cluster: Cluster, tenants: Sequence[Tenant] = ()) -> list[
     ]
 
 
-def tenant_policies(tenant: Tenant, cluster: Cluster) -> list[dict]:
+def tenant_policies(tenant: TenantConfig, cluster: ClusterConfig) -> list[dict]:
     """Tenant-wide: isolation, DNS, and monitoring on metrics ports (scenarios 1, 3, 5, 6, 10)."""
     return [
         *namespace_baseline(tenant.name, cluster),
@@ -51,7 +51,7 @@ def tenant_policies(tenant: Tenant, cluster: Cluster) -> list[dict]:
     ]
 
 
-def app_policies(tenant: Tenant, app: App, cluster: Cluster) -> dict[str, list[dict]]:
+def app_policies(tenant: TenantConfig, app: App, cluster: ClusterConfig) -> dict[str, list[dict]]:
     """An app's allowed flows, by the namespace each policy lives in (a consumer's egress half lives in the
     consumer's namespace). Nothing else is allowed: this list *is* the app's network design."""
     ns = tenant.name

@@ -6,10 +6,10 @@ from collections import defaultdict
 
 from kube.labels import PART_OF, TENANT, namespace_selector
 from policies.cluster_policy import ADMIN, MONITORING_PRIORITY, PASS, cluster_network_policy, pods, rule, tcp
-from stackconfig.models import Tenant
+from stackconfig.models import TenantConfig
 
 
-def monitoring_passes(tenant: Tenant, monitoring_namespace: str, monitoring_pod_labels: dict[str, str]) -> list[dict]:
+def monitoring_passes(tenant: TenantConfig, monitoring_namespace: str, monitoring_pod_labels: dict[str, str]) -> list[dict]:
     """Scenario 10 "monitoring", the one platform flow into a tenant: Prometheus pods (the monitoring namespace by
     `kubernetes.io/metadata.name` AND its pod labels) are Passed to the namespace policies on each app's metrics
     port, ahead of the tenant boundary (MONITORING_PRIORITY < BOUNDARY_PRIORITY), which Denies every other flow

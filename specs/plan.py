@@ -9,7 +9,7 @@ from typing import Sequence
 from policies import app_policies, cluster_policies, platform_policies, tenant_policies
 from specs import tenant as tenant_specs
 from specs import workloads
-from stackconfig.models import App, Cluster, StackConfig, Tenant
+from stackconfig.models import App, ClusterConfig, StackConfig, TenantConfig
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class AppObjects:
                 self.statefulset, *self.services]
 
 
-def platform_objects(cluster: Cluster, tenants: Sequence[Tenant] = ()) -> PlatformObjects:
+def platform_objects(cluster: ClusterConfig, tenants: Sequence[TenantConfig] = ()) -> PlatformObjects:
     """The proxy and its policies; `tenants` decide which backends it admits (none without them)."""
     if not cluster.egress_proxy.enabled:
         return PlatformObjects(None)
@@ -58,7 +58,7 @@ def platform_objects(cluster: Cluster, tenants: Sequence[Tenant] = ()) -> Platfo
     )
 
 
-def tenant_objects(tenant: Tenant, cluster: Cluster) -> TenantObjects:
+def tenant_objects(tenant: TenantConfig, cluster: ClusterConfig) -> TenantObjects:
     binding = tenant_specs.owners_binding(tenant)
     return TenantObjects(
         namespace=tenant_specs.namespace(tenant),
@@ -67,7 +67,7 @@ def tenant_objects(tenant: Tenant, cluster: Cluster) -> TenantObjects:
     )
 
 
-def app_objects(tenant: Tenant, app: App, cluster: Cluster) -> AppObjects:
+def app_objects(tenant: TenantConfig, app: App, cluster: ClusterConfig) -> AppObjects:
     return AppObjects(
         policies=app_policies(tenant, app, cluster),
         claims=workloads.database_claims(tenant, app),

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from kube.labels import managed, namespace_labels
-from stackconfig.models import DEFAULT_LIMITS, DEFAULT_REQUESTS, Tenant
+from stackconfig.models import DEFAULT_LIMITS, DEFAULT_REQUESTS, TenantConfig
 
 
-def namespace(tenant: Tenant) -> dict:
+def namespace(tenant: TenantConfig) -> dict:
     return {
         "apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": tenant.name, "labels": namespace_labels(tenant.name, tenant.pod_security)},
     }
 
 
-def resource_quota(tenant: Tenant) -> dict:
+def resource_quota(tenant: TenantConfig) -> dict:
     quota = tenant.quota
     load_balancers = sum(1 for app in tenant.apps if app.frontend.load_balancer)
     return {
@@ -30,7 +30,7 @@ def resource_quota(tenant: Tenant) -> dict:
     }
 
 
-def limit_range(tenant: Tenant) -> dict:
+def limit_range(tenant: TenantConfig) -> dict:
     """Containers a tenant creates by hand still get requests and limits, so the quota can account for them."""
     return {
         "apiVersion": "v1", "kind": "LimitRange",
@@ -43,7 +43,7 @@ def limit_range(tenant: Tenant) -> dict:
     }
 
 
-def owners_binding(tenant: Tenant) -> dict | None:
+def owners_binding(tenant: TenantConfig) -> dict | None:
     if not tenant.owners:
         return None
     return {

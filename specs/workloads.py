@@ -15,7 +15,7 @@ from kube.labels import (
     workload_name,
 )
 from specs.pods import SERVING_PORT_NAME, ContainerSpec, pod_spec
-from stackconfig.models import App, Cluster, Tenant, Workload
+from stackconfig.models import App, ClusterConfig, TenantConfig, TierConfig
 
 DATA_VOLUME = "data"
 SKIP_AWAIT = "pulumi.com/skipAwait"
@@ -26,7 +26,7 @@ def _selector(labels: dict[str, str]) -> dict:
     return {"matchLabels": {k: labels[k] for k in (NAME, PART_OF, COMPONENT)}}
 
 
-def _container(name: str, tier: Workload, metrics_port: int | None, **extra) -> ContainerSpec:
+def _container(name: str, tier: TierConfig, metrics_port: int | None, **extra) -> ContainerSpec:
     return ContainerSpec(
         name=name, image=tier.image, port=tier.port, resources=tier.resources, run_as_user=tier.run_as_user,
         read_only_root_filesystem=tier.read_only_root_filesystem, writable_paths=list(tier.writable_paths),
@@ -51,7 +51,7 @@ def _deployment(name: str, namespace: str, labels: dict[str, str], replicas: int
     }
 
 
-def deployment(tenant: Tenant, app: App, tier: str) -> dict:
+def deployment(tenant: TenantConfig, app: App, tier: str) -> dict:
     config = getattr(app, tier)
     labels = pod_labels(tenant.name, app.name, tier, internet_egress=getattr(config, "internet_egress", False))
     return _deployment(workload_name(app.name, tier), tenant.name, labels, config.replicas,
@@ -75,7 +75,7 @@ def _claim_spec(app: App) -> dict:
     return spec
 
 
-def statefulset(tenant: Tenant, app: App) -> dict:
+def statefulset(tenant: TenantConfig, app: App) -> dict:
     labels = pod_labels(tenant.name, app.name, "database")
     name = workload_name(app.name, "database")
     return {
@@ -93,7 +93,7 @@ def statefulset(tenant: Tenant, app: App) -> dict:
     }
 
 
-def database_claims(tenant: Tenant, app: App) -> list[dict]:
+def database_claims(tenant: TenantConfig, app: App) -> list[dict]:
     """The claims the StatefulSet would create, made up front under the names it adopts (`data-<sts>-<ordinal>`),
     so Pulumi owns them and can protect and retain them."""
     sts = workload_name(app.name, "database")
@@ -122,7 +122,7 @@ def _service(name: str, namespace: str, labels: dict[str, str], port: int, **spe
     }
 
 
-def service(tenant: Tenant, app: App, tier: str) -> dict:
+def service(tenant: TenantConfig, app: App, tier: str) -> dict:
     config = getattr(app, tier)
     spec: dict = {}
     if tier == "database":
@@ -138,7 +138,7 @@ def service(tenant: Tenant, app: App, tier: str) -> dict:
                     config.port, **spec)
 
 
-def proxy_namespace(cluster: Cluster) -> dict:
+def proxy_namespace(cluster: ClusterConfig) -> dict:
     return {
         "apiVersion": "v1", "kind": "Namespace",
         "metadata": {"name": cluster.egress_proxy.namespace, "labels": {
@@ -149,7 +149,7 @@ def proxy_namespace(cluster: Cluster) -> dict:
     }
 
 
-def proxy_deployment(cluster: Cluster) -> dict:
+def proxy_deployment(cluster: ClusterConfig) -> dict:
     proxy = cluster.egress_proxy
     return _deployment(PROXY_NAME, proxy.namespace, proxy_pod_labels(), proxy.replicas, ContainerSpec(
         name="proxy", image=proxy.image, port=proxy.port, resources=proxy.resources,
@@ -158,6 +158,6 @@ def proxy_deployment(cluster: Cluster) -> dict:
     ))
 
 
-def proxy_service(cluster: Cluster) -> dict:
+def proxy_service(cluster: ClusterConfig) -> dict:
     proxy = cluster.egress_proxy
     return _service(PROXY_NAME, proxy.namespace, proxy_pod_labels(), proxy.port, type="ClusterIP")

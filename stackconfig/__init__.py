@@ -17,19 +17,19 @@ from stackconfig.load import (
 from stackconfig.models import (
     App,
     Backend,
-    Cluster,
+    ClusterConfig,
     Consumer,
     Database,
     Frontend,
     StackConfig,
-    Tenant,
+    TenantConfig,
 )
 
 __all__ = [
     "App",
     "Backend",
     "CLUSTER_KEY",
-    "Cluster",
+    "ClusterConfig",
     "ConfigError",
     "Consumer",
     "Database",
@@ -38,7 +38,7 @@ __all__ = [
     "ParsedConfig",
     "StackFile",
     "TENANTS_KEY",
-    "Tenant",
+    "TenantConfig",
     "parse_config",
     "read_stack_file",
 ]

@@ -7,7 +7,7 @@ from fractions import Fraction
 from typing import Iterator, Sequence
 
 from stackconfig import cni
-from stackconfig.models import App, StackConfig, Tenant
+from stackconfig.models import App, StackConfig, TenantConfig
 from stackconfig.quantity import format_quantity, parse_quantity
 from stackconfig.types import Network
 
@@ -219,7 +219,7 @@ EVERYONE_GROUPS = {
 SYSTEM_PREFIX = "system:"
 
 
-def _tenant_problems(config: StackConfig, index: int, tenant: Tenant) -> Iterator[str]:
+def _tenant_problems(config: StackConfig, index: int, tenant: TenantConfig) -> Iterator[str]:
     path = f"{TENANTS}[{index}]"
     owners_seen: set[str] = set()
     for j, owner in enumerate(tenant.owners):
@@ -241,7 +241,7 @@ def _tenant_problems(config: StackConfig, index: int, tenant: Tenant) -> Iterato
     yield from _quota_problems(tenant, path)
 
 
-def _app_problems(config: StackConfig, tenant: Tenant, app: App, path: str) -> Iterator[str]:
+def _app_problems(config: StackConfig, tenant: TenantConfig, app: App, path: str) -> Iterator[str]:
     statefulset = f"{app.name}-database"
     if len(statefulset) > MAX_STATEFULSET_NAME:
         yield (
@@ -265,7 +265,7 @@ def _app_problems(config: StackConfig, tenant: Tenant, app: App, path: str) -> I
     yield from _consumer_problems(config, tenant, app, path)
 
 
-def _consumer_problems(config: StackConfig, tenant: Tenant, app: App, path: str) -> Iterator[str]:
+def _consumer_problems(config: StackConfig, tenant: TenantConfig, app: App, path: str) -> Iterator[str]:
     tenants = {t.name: t for t in config.tenants}
     seen: set[tuple[str, str, str]] = set()
     for k, consumer in enumerate(app.consumers):
@@ -283,7 +283,7 @@ def _consumer_problems(config: StackConfig, tenant: Tenant, app: App, path: str)
             yield f"{where}.app: tenant '{consumer.tenant}' has no app named '{consumer.app}' (apps: {', '.join(apps)})"
 
 
-def _quota_problems(tenant: Tenant, path: str) -> Iterator[str]:
+def _quota_problems(tenant: TenantConfig, path: str) -> Iterator[str]:
     """Pods beyond the quota are refused by the API server at scale-up: say so at review time instead."""
     cpu = memory = storage = Fraction(0)
     pods = 0

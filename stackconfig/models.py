@@ -76,7 +76,7 @@ def _resources(req_cpu: str, req_mem: str, lim_cpu: str, lim_mem: str) -> Resour
     return Resources(requests=Amounts(cpu=req_cpu, memory=req_mem), limits=Amounts(cpu=lim_cpu, memory=lim_mem))
 
 
-class Workload(Strict):
+class TierConfig(Strict):
     """What every tier shares: image, serving port, size and how it runs."""
 
     image: Image
@@ -95,21 +95,21 @@ class LoadBalancer(Strict):
     source_ranges: list[Cidr] = Field(min_length=1)
 
 
-class Frontend(Workload):
+class Frontend(TierConfig):
     port: Port = 8080
     replicas: Replicas = 2
     resources: Resources = _resources("100m", "128Mi", "500m", "256Mi")
     load_balancer: Optional[LoadBalancer] = None
 
 
-class Backend(Workload):
+class Backend(TierConfig):
     port: Port = 8080
     replicas: Replicas = 2
     resources: Resources = _resources("250m", "256Mi", "1", "512Mi")
     internet_egress: bool = False
 
 
-class Database(Workload):
+class Database(TierConfig):
     image: Image = "postgres:16"
     port: Port = 5432
     replicas: Replicas = 1
@@ -149,7 +149,7 @@ class Quota(Strict):
     storage: Bytes = "20Gi"
 
 
-class Tenant(Strict):
+class TenantConfig(Strict):
     name: DnsLabel
     owners: list[str] = Field(default_factory=list)
     quota: Quota = Field(default_factory=Quota)
@@ -197,7 +197,7 @@ def _kubernetes_version(value: object) -> str:
     return value
 
 
-class Cluster(Strict):
+class ClusterConfig(Strict):
     cni: str
     allow_unenforced_policies: bool = False
     kubernetes_version: str = "1.32"
@@ -225,8 +225,8 @@ class Cluster(Strict):
 
 
 class StackConfig(Strict):
-    cluster: Cluster
-    tenants: list[Tenant] = Field(min_length=1)
+    cluster: ClusterConfig
+    tenants: list[TenantConfig] = Field(min_length=1)
 
-    def tenant(self, name: str) -> Tenant:
+    def tenant(self, name: str) -> TenantConfig:
         return next(t for t in self.tenants if t.name == name)

@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kube.labels import NAMESPACE_NAME
-from stackconfig.models import Cluster
+from stackconfig.models import ClusterConfig
 
 if TYPE_CHECKING:
-    from analysis.reachability.model import Cluster as Analysed
+    from analysis.reachability.model import Cluster
 
 DNS_WORKLOAD = "cluster-dns"
 MONITORING_WORKLOAD = "prometheus"
@@ -30,7 +30,7 @@ def _deployment(namespace: str, name: str, labels: dict[str, str], ports: list[d
     }
 
 
-def context_objects(cluster: Cluster) -> list[dict]:
+def context_objects(cluster: ClusterConfig) -> list[dict]:
     dns, monitoring = cluster.dns, cluster.monitoring
     return [
         _namespace(dns.namespace),
@@ -44,20 +44,20 @@ def context_objects(cluster: Cluster) -> list[dict]:
     ]
 
 
-def dns_endpoint(cluster: Cluster) -> str:
+def dns_endpoint(cluster: ClusterConfig) -> str:
     return f"{cluster.dns.namespace}/{DNS_WORKLOAD}"
 
 
-def monitoring_endpoint(cluster: Cluster) -> str:
+def monitoring_endpoint(cluster: ClusterConfig) -> str:
     return f"{cluster.monitoring.namespace}/{MONITORING_WORKLOAD}"
 
 
-def default_cluster() -> Cluster:
+def default_cluster() -> ClusterConfig:
     """The config's defaults for DNS, monitoring and the proxy's forbidden ranges, when no stack is named."""
-    return Cluster.model_validate({"cni": "unspecified"})
+    return ClusterConfig.model_validate({"cni": "unspecified"})
 
 
-def missing_context(given: Analysed, cluster: Cluster | None = None) -> list[dict]:
+def missing_context(given: Cluster, cluster: ClusterConfig | None = None) -> list[dict]:
     """The stand-ins of `context_objects` that `given` lacks: a namespace not declared there, a DNS or
     monitoring workload when no workload of that namespace carries the configured pod labels."""
     from analysis.reachability.selectors import parse_selector

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from stackconfig import StackConfig
 
 EXIT_VIOLATIONS = 1
-DEFAULT_KUBERNETES_VERSION = "1.32"  # stackconfig.models.Cluster's default (a test keeps them equal)
+DEFAULT_KUBERNETES_VERSION = "1.32"  # stackconfig.models.ClusterConfig's default (a test keeps them equal)
 _VERSION = re.compile(r"v?(1)\.(0|[1-9][0-9]*)(\.[0-9]+)?\Z")
 
 

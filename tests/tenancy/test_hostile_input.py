@@ -164,7 +164,7 @@ def test_check_refuses_a_kubernetes_version_that_is_not_one(tmp_path, capsys):
 
 def test_check_s_default_kubernetes_version_is_the_config_s():
     # check keeps its own copy so that its --help does not import pydantic; the two must agree.
-    from stackconfig.models import Cluster
+    from stackconfig.models import ClusterConfig
     from tenancy.commands.check import DEFAULT_KUBERNETES_VERSION
 
-    assert Cluster.model_fields["kubernetes_version"].default == DEFAULT_KUBERNETES_VERSION
+    assert ClusterConfig.model_fields["kubernetes_version"].default == DEFAULT_KUBERNETES_VERSION
