@@ -16,7 +16,7 @@ from typing import Iterable
 from stackconfig.models import StackConfig
 
 from .facts import Facts
-from .rules import RULE_FUNCTIONS, RULES, open_world, tenant_authored_attempts
+from .rules import REGISTRY, RULES, open_world, tenant_authored_attempts
 from ..violation import Violation
 
 __all__ = ["RULES", "Facts", "Violation", "check", "open_world"]
@@ -35,7 +35,7 @@ def check(manifests: list[dict], config: StackConfig | None = None, rules: Itera
     facts = Facts(manifests, config)
     found: set[Violation] = set()
     for rule in wanted:
-        found.update(RULE_FUNCTIONS[rule](facts))
+        found.update(REGISTRY[rule].violations(facts))
     if notes is not None and "tenant-authored-widening" in wanted:
         notes.extend(tenant_authored_attempts(facts))
     return sorted(found)

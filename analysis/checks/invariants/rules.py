@@ -1,4 +1,5 @@
-"""The invariants, one function per stable rule id. Each reads `Facts` and yields `Violation`s.
+"""The invariants, one function per stable rule id, each registered with `@rule(id, what it proves)`. Each reads
+`Facts` and yields `Violation`s.
 
 Flow rules judge what the engine finds allowed (`Facts.flows`, every allowed pair with its port set), never the
 policies' text, so a policy that is badly written but harmless passes and a harmless-looking one that opens a
@@ -9,6 +10,7 @@ ingress rule is refused on anything but a frontend even where it opens nothing y
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from kube.endpoints import Endpoint
@@ -25,36 +27,35 @@ Rule = Callable[[Facts], Iterator[Violation]]
 # a policy opens a scatter of single ports).
 MAX_RANGES_ASKED = 16
 
-# Rule id -> what it proves; the README's table and the CrossGuard pack's descriptions come from here.
-RULES: dict[str, str] = {
-    "tenant-default-deny": "every tenant namespace has a NetworkPolicy selecting all its pods with no ingress rules "
-                           "and one with no egress rules (explicit default deny, both directions)",
-    "cross-tenant-flow": "no flow between two tenants' namespaces, in either direction, unless the destination "
-                         "app declares the source as a consumer, and then only on its backend port",
-    "database-ingress": "a database accepts only its own app's backend on the database port, and monitoring on "
-                        "the metrics port",
-    "monitoring-metrics-only": "monitoring reaches the program's pods on their metrics port and no other",
-    "egress-via-proxy": "no tenant pod reaches an external address; only backends declared for internet egress "
-                        "reach the egress proxy, and only on its port (every source counts: any namespace, "
-                        "any address)",
-    "proxy-private-ranges": "the egress proxy reaches no cluster workload but DNS, and no cluster, private or "
-                            "link-local address",
-    "frontend-external-ingress": "external addresses reach only frontends, only from their declared "
-                                 "load-balancer CIDRs, only on the frontend port",
-    "dns-reachable": "every tenant pod reaches every cluster DNS pod on the DNS port, UDP and TCP",
-    "open-world-ingress": "no NetworkPolicy in the program's namespaces admits 0.0.0.0/0, ::/0 or every source "
-                          "(no 'from') into pods that are not frontends, even if it selects no pod yet",
-    "tenant-authored-widening": "a NetworkPolicy the program did not render opens no flow to or from the "
-                                "program's pods beyond what the program's own policies allow",
-    "tenant-host-network": "no workload in a tenant namespace runs with hostNetwork (NetworkPolicy does not apply "
-                           "to it, and its traffic carries its node's address)",
-}
+
+@dataclass(frozen=True)
+class Invariant:
+    id: str
+    proves: str
+    violations: Rule
+
+
+# Every invariant by id, in the order the rules are defined below: the order `RULES` lists them in.
+REGISTRY: dict[str, Invariant] = {}
+
+
+def rule(rule_id: str, proves: str) -> Callable[[Rule], Rule]:
+    """Registers the decorated function as the invariant `rule_id`, which proves `proves`: a rule's id, its
+    description and its code are written in one place, so none can exist without the others."""
+    def register(violations: Rule) -> Rule:
+        if rule_id in REGISTRY:
+            raise ValueError(f"rule id {rule_id!r} is registered twice")
+        REGISTRY[rule_id] = Invariant(rule_id, proves, violations)
+        return violations
+    return register
 
 
 def _flow(src: str, dst: str) -> str:
     return f"{src} -> {dst}"
 
 
+@rule("tenant-default-deny", "every tenant namespace has a NetworkPolicy selecting all its pods with no ingress rules "
+                             "and one with no egress rules (explicit default deny, both directions)")
 def tenant_default_deny(f: Facts) -> Iterator[Violation]:
     for ns in sorted(f.tenants):
         missing = []
@@ -76,6 +77,8 @@ def _denies_all(p: Policy, direction: str) -> bool:
     return p.affects_egress and not p.egress
 
 
+@rule("cross-tenant-flow", "no flow between two tenants' namespaces, in either direction, unless the destination "
+                           "app declares the source as a consumer, and then only on its backend port")
 def cross_tenant_flow(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         src, dst = f.workload(s), f.workload(d)
@@ -95,6 +98,8 @@ def cross_tenant_flow(f: Facts) -> Iterator[Violation]:
         yield Violation("cross-tenant-flow", _flow(s, d), why)
 
 
+@rule("database-ingress", "a database accepts only its own app's backend on the database port, and monitoring on "
+                          "the metrics port")
 def database_ingress(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         dst = f.workload(d)
@@ -118,6 +123,7 @@ def database_ingress(f: Facts) -> Iterator[Violation]:
                 f"and monitoring on {tcp(metrics) or 'no metrics port'}")
 
 
+@rule("monitoring-metrics-only", "monitoring reaches the program's pods on their metrics port and no other")
 def monitoring_metrics_only(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         src, dst = f.workload(s), f.workload(d)
@@ -133,6 +139,9 @@ def monitoring_metrics_only(f: Facts) -> Iterator[Violation]:
                             f"allowed on {excess}; monitoring may scrape metrics only ({where})")
 
 
+@rule("egress-via-proxy", "no tenant pod reaches an external address; only backends declared for internet egress "
+                          "reach the egress proxy, and only on its port (every source counts: any namespace, "
+                          "any address)")
 def egress_via_proxy(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         src = f.workload(s)
@@ -163,6 +172,8 @@ def egress_via_proxy(f: Facts) -> Iterator[Violation]:
         yield Violation("egress-via-proxy", _flow(s, d), why)
 
 
+@rule("proxy-private-ranges", "the egress proxy reaches no cluster workload but DNS, and no cluster, private or "
+                              "link-local address")
 def proxy_private_ranges(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         src = f.workload(s)
@@ -185,6 +196,8 @@ def proxy_private_ranges(f: Facts) -> Iterator[Violation]:
                             f"allowed on {excess}; the proxy reaches no cluster workload but DNS")
 
 
+@rule("frontend-external-ingress", "external addresses reach only frontends, only from their declared "
+                                   "load-balancer CIDRs, only on the frontend port")
 def frontend_external_ingress(f: Facts) -> Iterator[Violation]:
     for (s, d), ports in sorted(f.flows.items()):
         dst = f.workload(d)
@@ -209,6 +222,7 @@ def frontend_external_ingress(f: Facts) -> Iterator[Violation]:
         yield Violation("frontend-external-ingress", _flow(s, d), why)
 
 
+@rule("dns-reachable", "every tenant pod reaches every cluster DNS pod on the DNS port, UDP and TCP")
 def dns_reachable(f: Facts) -> Iterator[Violation]:
     dns = sorted((w for w in f.analysed.workloads if f.is_dns(w)), key=lambda w: w.endpoint)
     tenant_pods = sorted((w for w in f.analysed.workloads if w.namespace in f.tenants), key=lambda w: w.endpoint)
@@ -251,12 +265,16 @@ def open_world(policy: Policy) -> Iterator[Violation]:
                         f"(podSelector {policy.pod_selector} does not require {COMPONENT}=frontend)")
 
 
+@rule("open-world-ingress", "no NetworkPolicy in the program's namespaces admits 0.0.0.0/0, ::/0 or every source "
+                            "(no 'from') into pods that are not frontends, even if it selects no pod yet")
 def open_world_ingress(f: Facts) -> Iterator[Violation]:
     for policy in f.analysed.policies:
         if policy.namespace in f.program_namespaces and not policy.pod_selector.requirements_on(WITNESS_LABEL):
             yield from open_world(policy)
 
 
+@rule("tenant-authored-widening", "a NetworkPolicy the program did not render opens no flow to or from the "
+                                  "program's pods beyond what the program's own policies allow")
 def tenant_authored_widening(f: Facts) -> Iterator[Violation]:
     ours = f.program_policy_refs
     baseline = f.program_flows
@@ -355,6 +373,8 @@ def tenant_authored_attempts(f: Facts) -> Iterator[str]:
                + (f" and {len(reasons) - 2} more cluster-policy rules" if len(reasons) > 2 else ""))
 
 
+@rule("tenant-host-network", "no workload in a tenant namespace runs with hostNetwork (NetworkPolicy does not apply "
+                             "to it, and its traffic carries its node's address)")
 def tenant_host_network(f: Facts) -> Iterator[Violation]:
     for w in sorted(f.analysed.workloads, key=lambda w: w.endpoint):
         if w.host_network and w.namespace in f.tenants:
@@ -363,17 +383,5 @@ def tenant_host_network(f: Facts) -> Iterator[Violation]:
                             "traffic carries its node's address, which tenant policies cannot tell apart")
 
 
-RULE_FUNCTIONS: dict[str, Rule] = {
-    "tenant-default-deny": tenant_default_deny,
-    "cross-tenant-flow": cross_tenant_flow,
-    "database-ingress": database_ingress,
-    "monitoring-metrics-only": monitoring_metrics_only,
-    "egress-via-proxy": egress_via_proxy,
-    "proxy-private-ranges": proxy_private_ranges,
-    "frontend-external-ingress": frontend_external_ingress,
-    "dns-reachable": dns_reachable,
-    "open-world-ingress": open_world_ingress,
-    "tenant-authored-widening": tenant_authored_widening,
-    "tenant-host-network": tenant_host_network,
-}
-assert RULE_FUNCTIONS.keys() == RULES.keys()
+# Rule id -> what it proves; the README's table and the CrossGuard pack's descriptions come from here, in this order.
+RULES: dict[str, str] = {i.id: i.proves for i in REGISTRY.values()}

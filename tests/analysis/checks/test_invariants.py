@@ -9,6 +9,8 @@ import copy
 import pytest
 
 from analysis.checks.invariants import RULES, Facts, Violation, check
+from analysis.checks.invariants.rules import REGISTRY
+from analysis.checks.invariants.rules import rule as register_rule
 from kube.customresources import is_custom_resource
 from stackconfig import parse_config, read_stack_file
 
@@ -139,6 +141,21 @@ def test_the_readme_documents_every_rule_id():
     table = readme.split("## Guardrails", 1)[1].split("\n## ", 1)[0]
     for rule in RULES:
         assert f"| `{rule}` |" in table, rule
+
+
+def test_rules_are_listed_in_the_order_they_are_defined_and_the_readme_keeps_it():
+    # The registry is filled as rules.py is imported, so the order of the definitions is the order every output
+    # and the README list them in.
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("| rule id | proves |\n|---|---|\n", 1)[1].split("\n\n", 1)[0]
+    assert [line.split("`")[1] for line in table.splitlines()] == list(RULES)
+    assert list(RULES) == list(REGISTRY) and all(RULES[i] == REGISTRY[i].proves for i in RULES)
+
+
+def test_a_rule_id_registered_twice_is_refused():
+    with pytest.raises(ValueError, match="registered twice"):
+        register_rule("dns-reachable", "again")(lambda f: iter(()))
+    assert REGISTRY["dns-reachable"].proves == RULES["dns-reachable"] != "again"
 
 
 def test_each_policy_opening_its_own_port_of_one_pair_is_named(manifests):
