@@ -2,7 +2,8 @@
 egress flags and consumers. Everything drawn is valid by construction; `parse_config` must accept it.
 
 Shipped next to the model rather than under tests/ because the property tests and the long campaign of
-bench/property.py draw from the same distribution; the program never imports it."""
+bench/property.py draw from the same distribution; the program never imports it (hypothesis comes with the
+`test` extra)."""
 
 from __future__ import annotations
 

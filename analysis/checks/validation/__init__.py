@@ -12,13 +12,14 @@ validated (kinds without a schema, an unshipped Kubernetes version) and belong o
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any, Callable, Sequence
 
 from analysis.checks.violation import Violation
 from kube import customresources
 
 from .apiserver import extra_problems, loader_problems, object_problems
-from .schema import resolve_version, schema_problem, shipped_versions
+from .schema import FAST_FROM, resolve_version, schema_problem, shipped_versions
 
 __all__ = [
     "RULES", "extra_problems", "loader_problems", "object_problems", "object_subject", "resolve_version",
@@ -50,6 +51,7 @@ def validate(manifests: Sequence[Any], kubernetes_version: str = "1.32", locatio
     version, note = resolve_version(kubernetes_version)
     notes = [note] if note and schema else []
     found: set[Violation] = set()
+    kinds = Counter((o.get("apiVersion"), o.get("kind")) for o in manifests if isinstance(o, dict))
     for i, obj in enumerate(manifests):
         at = f" ({locations[i]})" if locations is not None else ""
         subject = object_subject(obj)
@@ -68,7 +70,7 @@ def validate(manifests: Sequence[Any], kubernetes_version: str = "1.32", locatio
             if beyond:
                 notes.append(f"{subject}{at}: needs network-policy-api's experimental-channel CRDs ({beyond[0]})")
         elif schema and isinstance(obj, dict):
-            mismatch, skipped = schema_problem(obj, version)
+            mismatch, skipped = schema_problem(obj, version, kinds[(obj.get("apiVersion"), obj.get("kind"))] >= FAST_FROM)
             if mismatch:
                 found.add(Violation("openapi-schema", subject, f"{mismatch} (Kubernetes {version}){at}"))
             if skipped and skipped not in notes:
