@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         version = args.kubernetes_version or (config.cluster.kubernetes_version if config else DEFAULT_KUBERNETES_VERSION)
         progress.phase("validating objects", total=len(manifests))
         violations, notes = validate(manifests, version, [r.source for r in cluster.resources],
-                                     progress=progress.advance)
+                                     progress=progress.advance, loaded=True)
         progress.phase("proving invariants")
         violations = sorted(set(violations + check(manifests, config, notes=notes)))
     for note in notes:

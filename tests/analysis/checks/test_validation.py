@@ -110,3 +110,19 @@ def test_check_reports_readable_invalid_objects_with_exit_1_and_their_location(d
         f"unexpected) (Kubernetes 1.25) {where}",
     ]
     assert "note: kubernetes-validate" in err and "not 1.24; validating against 1.25" in err
+
+
+def test_objects_of_a_clean_load_get_the_same_findings_without_asking_the_loader_again(dev, monkeypatch):
+    from analysis.checks import validation
+    from analysis.reachability import load_objects
+
+    manifests = copy.deepcopy(dev.manifests())
+    manifests.append(service(ports=[{"name": "serve", "port": 70000}], sessionAfinity="None") | {
+        "metadata": {"name": "extra", "namespace": "acme"}})
+    cluster = load_objects(manifests)  # loads: the engine does not read a Service's port range
+    objects = [r.obj for r in cluster.resources]
+    expected = validate(objects, "1.32")
+    monkeypatch.setattr(validation, "loader_problems", lambda obj: pytest.fail("loader asked again"))
+    monkeypatch.setattr(validation, "object_problems", lambda obj: pytest.fail("loader asked again"))
+    assert validate(objects, "1.32", loaded=True) == expected
+    assert any("port 70000 out of range" in str(v) for v in expected[0])
