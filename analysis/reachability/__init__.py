@@ -23,6 +23,7 @@ Deliberate choices where manifests cannot say more:
 """
 
 from .clusterpolicy import ClusterPeer, ClusterPolicy, ClusterRule
+from .direction import Direction
 from .engine import Engine, MatrixView, UnknownEndpoint
 from .manifests import ManifestError, load_objects, load_paths
 from .model import Cluster, Namespace, Peer, Policy, Rule, Workload
@@ -30,7 +31,7 @@ from .ports import PortSet, PortSpec, parse_protocol_port
 from .verdict import ClusterRuleRef, Miss, RuleRef, Side, Verdict
 
 __all__ = [
-    "Cluster", "ClusterPeer", "ClusterPolicy", "ClusterRule", "ClusterRuleRef", "Engine", "ManifestError",
-    "MatrixView", "Miss", "Namespace", "Peer", "Policy", "PortSet", "PortSpec", "Rule", "RuleRef", "Side",
-    "UnknownEndpoint", "Verdict", "Workload", "load_objects", "load_paths", "parse_protocol_port",
+    "Cluster", "ClusterPeer", "ClusterPolicy", "ClusterRule", "ClusterRuleRef", "Direction", "Engine",
+    "ManifestError", "MatrixView", "Miss", "Namespace", "Peer", "Policy", "PortSet", "PortSpec", "Rule", "RuleRef",
+    "Side", "UnknownEndpoint", "Verdict", "Workload", "load_objects", "load_paths", "parse_protocol_port",
 ]

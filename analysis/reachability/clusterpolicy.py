@@ -29,6 +29,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
+from .direction import INGRESS, Direction
 from .ipblocks import Address, Network
 from .ports import MAX_PORT, MIN_PORT, PROTOCOLS, PortSpec, is_port_name
 from .selectors import EVERYTHING, Selector, parse_selector
@@ -145,8 +146,8 @@ class ClusterPolicy:
         name (and warns when that matters)."""
         return (self.priority if self.priority is not None else 0, self.name, self.kind)
 
-    def rules(self, direction: str) -> tuple[ClusterRule, ...]:
-        return self.ingress if direction == "ingress" else self.egress
+    def rules(self, direction: Direction) -> tuple[ClusterRule, ...]:
+        return self.ingress if direction is INGRESS else self.egress
 
     def describe(self) -> str:
         prio = f", priority {self.priority}" if self.priority is not None else ""
@@ -351,14 +352,15 @@ def _parse_port_entry(obj: object, path: str, problems: list[str]) -> tuple[list
     return [PortSpec(proto, rng[0], rng[1])], f"{proto} {rng[0]}-{rng[1]}"
 
 
-def _parse_rules(kind: str, raw: object, direction: str, path: str, problems: list[str]) -> tuple[ClusterRule, ...]:
+def _parse_rules(kind: str, raw: object, direction: Direction, path: str,
+                 problems: list[str]) -> tuple[ClusterRule, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
         problems.append(f"{path}: expected a list, got {type(raw).__name__}")
         return ()
-    peer_field = "from" if direction == "ingress" else "to"
-    peer_kinds = _INGRESS_PEERS if direction == "ingress" else _EGRESS_PEERS[kind]
+    peer_field = direction.peer_field
+    peer_kinds = _INGRESS_PEERS if direction is Direction.INGRESS else _EGRESS_PEERS[kind]
     actions = _ACTIONS[kind]
     ports_field = "protocols" if kind == CNP else "ports"
     rules: list[ClusterRule] = []
@@ -445,8 +447,8 @@ def parse_cluster_policy(obj: dict[str, Any], kind: str, name: str, loc: str,
     elif name != "default":
         errs.append(f"metadata.name: a BaselineAdminNetworkPolicy must be named 'default', got {name!r}")
     subject = _parse_subject(spec.get("subject"), "spec.subject", errs)
-    ingress = _parse_rules(kind, spec.get("ingress"), "ingress", "spec.ingress", errs)
-    egress = _parse_rules(kind, spec.get("egress"), "egress", "spec.egress", errs)
+    ingress = _parse_rules(kind, spec.get("ingress"), Direction.INGRESS, "spec.ingress", errs)
+    egress = _parse_rules(kind, spec.get("egress"), Direction.EGRESS, "spec.egress", errs)
     if errs or subject is None:
         problems.extend(f"{loc}: {e}" for e in errs)
         return None

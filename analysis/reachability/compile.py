@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .clusterpolicy import ACCEPT, ClusterPeer, ClusterPolicy, ClusterRule, covers
+from .direction import EGRESS, INGRESS, Direction
 from .ipblocks import Address, IPBlock, Network
 from .model import Peer, Policy, Rule
 from .ports import PortSpec
@@ -30,7 +31,7 @@ class CompiledPeer:
 
 @dataclass
 class CompiledRule:
-    direction: str  # "ingress" | "egress"
+    direction: Direction
     index: int
     rule: Rule
     peers: tuple[CompiledPeer, ...] | None  # None: the rule has no from/to and admits every peer
@@ -61,11 +62,11 @@ class CompiledPolicy:
     def ref(self) -> str:
         return self.policy.ref
 
-    def rules(self, direction: str) -> tuple[CompiledRule, ...]:
-        return self.ingress if direction == "ingress" else self.egress
+    def rules(self, direction: Direction) -> tuple[CompiledRule, ...]:
+        return self.ingress if direction is INGRESS else self.egress
 
-    def affects(self, direction: str) -> bool:
-        return self.policy.affects_ingress if direction == "ingress" else self.policy.affects_egress
+    def affects(self, direction: Direction) -> bool:
+        return self.policy.affects_ingress if direction is INGRESS else self.policy.affects_egress
 
 
 class Compiler:
@@ -99,7 +100,7 @@ class Compiler:
             return ns & ~self.host_bits
         return ns & self.pod_index.select(peer.pod_selector) & ~self.host_bits
 
-    def rule(self, rule: Rule, direction: str, index: int, policy_ns: str) -> CompiledRule:
+    def rule(self, rule: Rule, direction: Direction, index: int, policy_ns: str) -> CompiledRule:
         if rule.peers is None:
             return CompiledRule(direction, index, rule, None, self.all, ())
         peers = tuple(CompiledPeer(i, p, self.peer_classes(p, policy_ns)) for i, p in enumerate(rule.peers))
@@ -116,9 +117,9 @@ class Compiler:
         ingress: tuple[CompiledRule, ...] = ()
         egress: tuple[CompiledRule, ...] = ()
         if policy.affects_ingress:
-            ingress = tuple(self.rule(r, "ingress", i, policy.namespace) for i, r in enumerate(policy.ingress))
+            ingress = tuple(self.rule(r, INGRESS, i, policy.namespace) for i, r in enumerate(policy.ingress))
         if policy.affects_egress:
-            egress = tuple(self.rule(r, "egress", i, policy.namespace) for i, r in enumerate(policy.egress))
+            egress = tuple(self.rule(r, EGRESS, i, policy.namespace) for i, r in enumerate(policy.egress))
         return CompiledPolicy(policy, targets, ingress, egress)
 
 
@@ -131,7 +132,7 @@ class CompiledClusterPeer:
 
 @dataclass
 class CompiledClusterRule:
-    direction: str
+    direction: Direction
     index: int
     rule: ClusterRule
     peers: tuple[CompiledClusterPeer, ...]
@@ -169,8 +170,8 @@ class CompiledClusterPolicy:
     def ref(self) -> str:
         return self.policy.ref
 
-    def rules(self, direction: str) -> tuple[CompiledClusterRule, ...]:
-        return self.ingress if direction == "ingress" else self.egress
+    def rules(self, direction: Direction) -> tuple[CompiledClusterRule, ...]:
+        return self.ingress if direction is INGRESS else self.egress
 
 
 def compile_cluster_policy(compiler: Compiler, policy: ClusterPolicy, pod_networks: tuple[Network, ...],
@@ -181,9 +182,9 @@ def compile_cluster_policy(compiler: Compiler, policy: ClusterPolicy, pod_networ
     if subjects and policy.subject_pods is not None:
         subjects &= compiler.pod_index.select(policy.subject_pods)
 
-    def rule(r: ClusterRule, direction: str, index: int) -> CompiledClusterRule:
+    def rule(r: ClusterRule, direction: Direction, index: int) -> CompiledClusterRule:
         where = f"{policy.ref} {direction} rule {index}" + (f" {r.name!r}" if r.name else "")
-        field_name = "from" if direction == "ingress" else "to"
+        field_name = direction.peer_field
         peers = []
         every = False
         for i, peer in enumerate(r.peers):
@@ -222,6 +223,6 @@ def compile_cluster_policy(compiler: Compiler, policy: ClusterPolicy, pod_networ
 
     return CompiledClusterPolicy(
         policy, subjects,
-        tuple(rule(r, "ingress", i) for i, r in enumerate(policy.ingress)),
-        tuple(rule(r, "egress", i) for i, r in enumerate(policy.egress)),
+        tuple(rule(r, INGRESS, i) for i, r in enumerate(policy.ingress)),
+        tuple(rule(r, EGRESS, i) for i, r in enumerate(policy.egress)),
     )

@@ -45,6 +45,7 @@ from .compile import (
     Compiler,
     compile_cluster_policy,
 )
+from .direction import INGRESS, Direction
 from .ipblocks import Address, Network, endpoint_name, parse_address
 from .manifests import gc_paused
 from .model import NAME_LABEL, Cluster, Workload
@@ -329,12 +330,11 @@ class Engine:
             compile_cluster_policy(compiler, p, self.pod_networks, self.warnings) for p in ordered]
         self._tiers: dict[str, list[CompiledClusterPolicy]] = {
             tier: [cp for cp in self.cluster_policies if cp.policy.tier == tier] for tier in (ADMIN, BASELINE)}
-        self._groups: dict[tuple[str, str], list[TierGroup]] = {
-            (tier, d): self._tier_groups(self._tiers[tier], d) for tier in (ADMIN, BASELINE)
-            for d in ("ingress", "egress")}
+        self._groups: dict[tuple[str, Direction], list[TierGroup]] = {
+            (tier, d): self._tier_groups(self._tiers[tier], d) for tier in (ADMIN, BASELINE) for d in Direction}
         self.warnings += self._tie_warnings()
 
-    def _tier_groups(self, policies: list[CompiledClusterPolicy], direction: str) -> list[TierGroup]:
+    def _tier_groups(self, policies: list[CompiledClusterPolicy], direction: Direction) -> list[TierGroup]:
         per_class: dict[int, list[int]] = {}
         for i, cp in enumerate(policies):
             if cp.rules(direction):
@@ -345,7 +345,7 @@ class Engine:
         groups: dict[tuple, list[int]] = {}
         for c, idxs in per_class.items():
             named: frozenset = frozenset()
-            if direction == "ingress" and names_used:  # ingress named ports resolve on the member itself
+            if direction is INGRESS and names_used:  # ingress named ports resolve on the member itself
                 named = frozenset((k, v) for k, v in self._class_named[c].items() if k[0] in names_used)
             groups.setdefault((tuple(idxs), named), []).append(c)
         out = []
@@ -391,7 +391,7 @@ class Engine:
 
     @staticmethod
     def _clash(p: CompiledClusterPolicy, q: CompiledClusterPolicy) -> str:
-        for direction in ("egress", "ingress"):
+        for direction in (Direction.EGRESS, Direction.INGRESS):
             for r1 in p.rules(direction):
                 for r2 in q.rules(direction):
                     if r1.action == r2.action:
@@ -447,7 +447,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------------ verdicts
 
-    def _selecting(self, ep: ResolvedEndpoint, direction: str) -> list[CompiledPolicy]:
+    def _selecting(self, ep: ResolvedEndpoint, direction: Direction) -> list[CompiledPolicy]:
         if ep.workload is None:
             return []
         return [
@@ -484,7 +484,8 @@ class Engine:
     def _named(self, ep: ResolvedEndpoint) -> NamedPorts | None:
         return None if ep.workload is None else self._class_named[ep.cls]
 
-    def _side(self, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint, port: int, proto: str) -> Side:
+    def _side(self, direction: Direction, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint,
+              port: int, proto: str) -> Side:
         if judged.workload is None:
             return Side(direction, judged.name, isolated=False, external=True)
         if judged.workload.host_network:
@@ -529,8 +530,8 @@ class Engine:
         return Engine._first_peer(rule.every_peer, rule.classes, rule.peers,
                                   lambda p: p.peer.admits_address(other.address), other)
 
-    def _tier_side(self, tier: str, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint, port: int,
-                   proto: str) -> tuple[list[str], ClusterRuleRef | None, list[str]]:
+    def _tier_side(self, tier: str, direction: Direction, judged: ResolvedEndpoint, other: ResolvedEndpoint,
+                   dst: ResolvedEndpoint, port: int, proto: str) -> tuple[list[str], ClusterRuleRef | None, list[str]]:
         """The tier's policies selecting `judged`, its first rule matching the flow, and equal-priority clashes."""
         named = self._named(dst)
         selecting: list[str] = []
@@ -587,8 +588,8 @@ class Engine:
         s, d = self.resolve(src), self.resolve(dst)
         return Verdict(
             s.name, d.name, port, protocol,
-            egress=self._side("egress", s, d, d, port, protocol),
-            ingress=self._side("ingress", d, s, d, port, protocol),
+            egress=self._side(Direction.EGRESS, s, d, d, port, protocol),
+            ingress=self._side(Direction.INGRESS, d, s, d, port, protocol),
         )
 
     # -------------------------------------------------------------------------------------------- closest misses
@@ -649,8 +650,8 @@ class Engine:
                 parts.append(str(spec))
         return f"{port}/{proto} is not among its ports {', '.join(parts)}"
 
-    def _misses(self, selecting: list[CompiledPolicy], direction: str, other: ResolvedEndpoint, dst: ResolvedEndpoint,
-                port: int, proto: str) -> list[Miss]:
+    def _misses(self, selecting: list[CompiledPolicy], direction: Direction, other: ResolvedEndpoint,
+                dst: ResolvedEndpoint, port: int, proto: str) -> list[Miss]:
         named = self._named(dst)
         scored: list[tuple[float, Miss]] = []
         for cp in selecting:
@@ -679,7 +680,8 @@ class Engine:
 
     # ------------------------------------------------------------------------------------------------ port sets
 
-    def _side_ports(self, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint) -> PortSet:
+    def _side_ports(self, direction: Direction, judged: ResolvedEndpoint, other: ResolvedEndpoint,
+                    dst: ResolvedEndpoint) -> PortSet:
         if judged.workload is not None and judged.workload.host_network:
             return PortSet.all()
         selecting = self._selecting(judged, direction)
@@ -697,7 +699,7 @@ class Engine:
                     out = out | spec.resolve(named)
         return out
 
-    def _tier_ports(self, tier: str, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint,
+    def _tier_ports(self, tier: str, direction: Direction, judged: ResolvedEndpoint, other: ResolvedEndpoint,
                     dst: ResolvedEndpoint) -> tuple[PortSet, PortSet]:
         """(accepted, denied) ports of the tier's decision for this pair; the rest is passed or undecided."""
         accept, deny, remaining = PortSet(), PortSet(), PortSet.all()
@@ -725,7 +727,8 @@ class Engine:
                     return accept, deny
         return accept, deny
 
-    def _tiered_side_ports(self, direction: str, judged: ResolvedEndpoint, other: ResolvedEndpoint, dst: ResolvedEndpoint) -> PortSet:
+    def _tiered_side_ports(self, direction: Direction, judged: ResolvedEndpoint, other: ResolvedEndpoint,
+                           dst: ResolvedEndpoint) -> PortSet:
         ports = self._side_ports(direction, judged, other, dst)
         if judged.workload is None or not self.cluster_policies:
             return ports
@@ -737,7 +740,7 @@ class Engine:
     def allowed_ports(self, src: str, dst: str) -> PortSet:
         """Every (protocol, port) on which src may open a connection to dst."""
         s, d = self.resolve(src), self.resolve(dst)
-        return self._tiered_side_ports("egress", s, d, d) & self._tiered_side_ports("ingress", d, s, d)
+        return self._tiered_side_ports(Direction.EGRESS, s, d, d) & self._tiered_side_ports(Direction.INGRESS, d, s, d)
 
     # ------------------------------------------------------------------------------------------------ matrices
 
@@ -790,7 +793,7 @@ class Engine:
         if not self.cluster_policies:
             return [egress[s] & (admitted[s] | open_in) for s in range(N)]
 
-        def tier(t: str, direction: str) -> list[tuple[int, int, int]]:
+        def tier(t: str, direction: Direction) -> list[tuple[int, int, int]]:
             return self._tier_rows(self._groups[(t, direction)], direction, port, proto, everyone, named_bits,
                                    cluster_peers)
 
@@ -808,16 +811,16 @@ class Engine:
         for targets in by_targets:
             isolated_eg |= targets
         accept_eg, deny_eg, base_deny_eg = [0] * N, [0] * N, [0] * N
-        for members, acc, deny in tier(ADMIN, "egress"):
+        for members, acc, deny in tier(ADMIN, Direction.EGRESS):
             for s in iter_bits(members):
                 accept_eg[s], deny_eg[s] = acc, deny
-        for members, _, deny in tier(BASELINE, "egress"):
+        for members, _, deny in tier(BASELINE, Direction.EGRESS):
             for s in iter_bits(members):
                 base_deny_eg[s] = deny
-        admin_in = tier(ADMIN, "ingress")
+        admin_in = tier(ADMIN, Direction.INGRESS)
         accept_in = _transpose(((m, a) for m, a, _ in admin_in), N)
         deny_in = _transpose(((m, d) for m, _, d in admin_in), N)
-        base_deny_in = _transpose(((m, d) for m, _, d in tier(BASELINE, "ingress")), N)
+        base_deny_in = _transpose(((m, d) for m, _, d in tier(BASELINE, Direction.INGRESS)), N)
         rows = []
         for s in range(N):
             below = egress[s] if isolated_eg >> s & 1 else everyone & ~base_deny_eg[s]
@@ -826,16 +829,17 @@ class Engine:
             rows.append(out & (accept_in[s] | (below & ~deny_in[s])))
         return rows
 
-    def _tier_rows(self, groups: list[TierGroup], direction: str, port: int, proto: str, everyone: int,
+    def _tier_rows(self, groups: list[TierGroup], direction: Direction, port: int, proto: str, everyone: int,
                    named_bits: Mapping[str, int],
                    peers: Callable[[CompiledClusterRule], int]) -> list[tuple[int, int, int]]:
         """Per group: (members, accepted, denied) bitsets over peers (egress: destinations, ingress: sources)."""
         out = []
+        egress = direction is Direction.EGRESS
         for g in groups:
             decided = accept = deny = 0
             named = self._class_named[g.representative]
             for rule in g.rules:
-                if direction == "egress":
+                if egress:
                     m = peers(rule) & port_match_bits(rule.ports, port, proto, everyone, named_bits)
                 elif any_port_matches(rule.ports, port, proto, named) is not None:
                     m = peers(rule)
@@ -966,10 +970,10 @@ class Engine:
         representative address per region that all the named CIDRs treat alike.
         """
         # (node, class, direction) -> ports the naming rules admit; node -> its membership test
-        named_edges: dict[tuple[str, int, str], PortSet] = {}
+        named_edges: dict[tuple[str, int, Direction], PortSet] = {}
         blocks: dict[str, Callable[[Address], bool]] = {}
 
-        def add(node: str, c: int, direction: str, ports: PortSet) -> None:
+        def add(node: str, c: int, direction: Direction, ports: PortSet) -> None:
             if ports:
                 key = (node, c, direction)
                 named_edges[key] = named_edges[key] | ports if key in named_edges else ports
@@ -984,7 +988,7 @@ class Engine:
                     blocks[node] = block.contains
                     for c in iter_bits(cp.targets):
                         # Named ports resolve on the destination: the target for ingress, nothing outside.
-                        named = self._class_named[c] if rule.direction == "ingress" else None
+                        named = self._class_named[c] if rule.direction is INGRESS else None
                         ports = PortSet.all() if rule.ports is None else PortSet()
                         for spec in rule.ports or ():
                             ports = ports | spec.resolve(named)
@@ -1002,18 +1006,18 @@ class Engine:
                         # mypy cannot infer a lambda's default-bound argument (n=net binds each network)
                         blocks[node] = lambda a, n=net: a.version == n.version and a in n  # type: ignore[misc]
                         for c in iter_bits(ccp.subjects):
-                            add(node, c, "egress", ports)
+                            add(node, c, Direction.EGRESS, ports)
             named_edges = self._really_allowed(named_edges, blocks)
         out: dict[tuple[str, str], PortSet] = {}
         for (node, c, direction), ports in named_edges.items():
             for i in self._class_members[c]:
                 w = self.workloads[i]
-                key = (node, w) if direction == "ingress" else (w, node)
+                key = (node, w) if direction is INGRESS else (w, node)
                 out[key] = out[key] | ports if key in out else ports
         return out
 
-    def _really_allowed(self, edges: dict[tuple[str, int, str], PortSet],
-                        blocks: Mapping[str, Callable[[Address], bool]]) -> dict[tuple[str, int, str], PortSet]:
+    def _really_allowed(self, edges: dict[tuple[str, int, Direction], PortSet],
+                        blocks: Mapping[str, Callable[[Address], bool]]) -> dict[tuple[str, int, Direction], PortSet]:
         nets: set[Network] = set()
         for cp in self.policies:
             for rule in cp.ingress + cp.egress:
@@ -1025,7 +1029,7 @@ class Engine:
             for crule in ccp.egress:
                 nets.update(crule.networks())
         reps = _representatives(nets)
-        cache: dict[tuple[Address, int, str], PortSet] = {}
+        cache: dict[tuple[Address, int, Direction], PortSet] = {}
         out = {}
         for (node, c, direction), ports in edges.items():
             pod = ResolvedEndpoint(self.workloads[self._class_members[c][0]], self._ws[self._class_members[c][0]], c)
@@ -1037,9 +1041,9 @@ class Engine:
                 got = cache.get(key)
                 if got is None:
                     ext = ResolvedEndpoint(endpoint_name(addr), address=addr)
-                    s, d = (ext, pod) if direction == "ingress" else (pod, ext)
-                    got = cache[key] = (self._tiered_side_ports("egress", s, d, d)
-                                        & self._tiered_side_ports("ingress", d, s, d))
+                    s, d = (ext, pod) if direction is Direction.INGRESS else (pod, ext)
+                    got = cache[key] = (self._tiered_side_ports(Direction.EGRESS, s, d, d)
+                                        & self._tiered_side_ports(Direction.INGRESS, d, s, d))
                 actual = actual | got
             if ports & actual:
                 out[(node, c, direction)] = ports & actual

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .verdict import Side, Verdict
+from .direction import Direction
+from .verdict import Miss, Side, Verdict
 
 
 _TIER_TEXT = {
@@ -71,8 +72,8 @@ def _np_lines(side: Side, verdict: Verdict, title: str) -> list[str]:
 
 
 def _side_lines(side: Side, verdict: Verdict) -> list[str]:
-    title = "egress" if side.direction == "egress" else "ingress"
-    who = f"leaving {side.endpoint}" if side.direction == "egress" else f"entering {side.endpoint}"
+    title = side.direction.value
+    who = f"leaving {side.endpoint}" if side.direction is Direction.EGRESS else f"entering {side.endpoint}"
     if side.admin_policies or side.baseline_policies:
         return _tiered_side_lines(side, verdict, title, who)
     lines = []
@@ -107,11 +108,10 @@ def _side_lines(side: Side, verdict: Verdict) -> list[str]:
     return lines
 
 
-def _miss_text(miss, side: Side) -> str:
+def _miss_text(miss: Miss, side: Side) -> str:
     if miss.rule is None:
         return f"policy {miss.policy} selects {side.endpoint} but has no {miss.direction} rules (it only isolates)"
-    field = "from" if miss.direction == "ingress" else "to"
-    peer = f" {field}[{miss.peer}]" if miss.peer is not None else ""
+    peer = f" {miss.direction.peer_field}[{miss.peer}]" if miss.peer is not None else ""
     return (f"policy {miss.policy} selects {side.endpoint}, its {miss.direction} rule {miss.rule}{peer} admits "
             f"{miss.admits}; " + "; ".join(miss.reasons))
 

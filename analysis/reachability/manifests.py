@@ -28,6 +28,7 @@ from kube.workloads import pod_template
 
 from . import fastyaml
 from .clusterpolicy import is_cluster_policy, parse_cluster_policy
+from .direction import Direction
 from .ipblocks import Address, parse_ip_block
 from .model import NAME_LABEL, Cluster, Namespace, Peer, Policy, Resource, Rule, Workload
 from .ports import ContainerPort, is_port_name, parse_port_number, parse_port_spec, parse_protocol
@@ -244,9 +245,9 @@ def _controller(meta: dict) -> tuple[str, str] | None:
     return str(ctl[0].get("kind")), str(ctl[0].get("name"))
 
 
-def _parse_rules(raw: Any, direction: str, loc: str, problems: list[str]) -> tuple[Rule, ...]:
-    field = "ingress" if direction == "ingress" else "egress"
-    peer_field = "from" if direction == "ingress" else "to"
+def _parse_rules(raw: Any, direction: Direction, loc: str, problems: list[str]) -> tuple[Rule, ...]:
+    field = direction.value
+    peer_field = direction.peer_field
     if raw is None:
         return ()
     if not isinstance(raw, list):
@@ -301,6 +302,9 @@ def _parse_rules(raw: Any, direction: str, loc: str, problems: list[str]) -> tup
     return tuple(rules)
 
 
+_POLICY_TYPES = (Direction.INGRESS.policy_type, Direction.EGRESS.policy_type)
+
+
 def _parse_policy(obj: dict, name: str, ns: str, loc: str, problems: list[str]) -> Policy | None:
     spec = obj.get("spec")
     if spec is None:
@@ -317,14 +321,14 @@ def _parse_policy(obj: dict, name: str, ns: str, loc: str, problems: list[str]) 
         problems.append(f"{loc}: spec.policyTypes: expected a list, got {type(types).__name__}")
         types = None
     for i, t in enumerate(types or ()):
-        if t not in ("Ingress", "Egress"):
+        if t not in _POLICY_TYPES:
             problems.append(f"{loc}: spec.policyTypes[{i}]: invalid policy type {t!r} (expected Ingress or Egress)")
-    ingress = _parse_rules(spec.get("ingress"), "ingress", loc, problems)
-    egress = _parse_rules(spec.get("egress"), "egress", loc, problems)
+    ingress = _parse_rules(spec.get("ingress"), Direction.INGRESS, loc, problems)
+    egress = _parse_rules(spec.get("egress"), Direction.EGRESS, loc, problems)
     if len(problems) > before:
         return None
     if types:
-        affects_in, affects_eg = "Ingress" in types, "Egress" in types
+        affects_in, affects_eg = Direction.INGRESS.policy_type in types, Direction.EGRESS.policy_type in types
     else:
         # API defaulting: Ingress always; Egress only when the policy has at least one egress rule.
         raw_eg = spec.get("egress")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .direction import Direction
+
 
 @dataclass(frozen=True)
 class RuleRef:
@@ -13,7 +15,7 @@ class RuleRef:
     """
 
     policy: str  # "namespace/name"
-    direction: str  # "ingress" | "egress"
+    direction: Direction
     rule: int
     peer: int | None
     port: int | None
@@ -21,7 +23,7 @@ class RuleRef:
     port_text: str = ""
 
     def __str__(self) -> str:
-        field_name = "from" if self.direction == "ingress" else "to"
+        field_name = self.direction.peer_field
         peer = f"{field_name}[{self.peer}] {self.peer_text}" if self.peer is not None else f"any peer (no '{field_name}')"
         port = f"ports[{self.port}] {self.port_text}" if self.port is not None else "any port (no 'ports')"
         return f"policy {self.policy} {self.direction} rule {self.rule}: {peer}; {port}"
@@ -34,7 +36,7 @@ class ClusterRuleRef:
     policy: str  # "<Kind>/<name>"
     tier: str  # "Admin" | "Baseline"
     priority: int | None  # None: BaselineAdminNetworkPolicy (no priority)
-    direction: str  # "ingress" | "egress"
+    direction: Direction
     rule: int
     name: str  # the rule's `name`, "" when it has none
     action: str  # "Accept" | "Deny" | "Pass"
@@ -48,7 +50,7 @@ class ClusterRuleRef:
         return self.action != "Pass"
 
     def __str__(self) -> str:
-        field_name = "from" if self.direction == "ingress" else "to"
+        field_name = self.direction.peer_field
         prio = f", priority {self.priority}" if self.priority is not None else ""
         named = f" {self.name!r}" if self.name else ""
         peer = f"{field_name}[{self.peer}] {self.peer_text}" if self.peer is not None else "every peer (failed closed)"
@@ -62,7 +64,7 @@ class Miss:
     """A rule of a selecting policy that does not admit the flow, with the reasons it fails (fewest first)."""
 
     policy: str
-    direction: str
+    direction: Direction
     rule: int | None  # None: the policy has no rules in this direction (it only isolates)
     peer: int | None
     admits: str  # what the rule admits, in words
@@ -76,7 +78,7 @@ class Miss:
 
 @dataclass
 class Side:
-    direction: str  # "egress" (judged at the source) | "ingress" (judged at the destination)
+    direction: Direction
     endpoint: str  # the endpoint whose policies judge this side
     isolated: bool
     selecting_policies: list[str] = field(default_factory=list)

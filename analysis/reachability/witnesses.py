@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from .direction import Direction
 from .model import NAME_LABEL, Cluster, Peer, Policy
 from .selectors import Selector
 
@@ -84,9 +85,8 @@ def _pinned_names(selector: Selector) -> set[str] | None:
     return names
 
 
-def _describe(peer: Peer, policy: Policy, rule: int, index: int, direction: str) -> str:
-    field = "from" if direction == "ingress" else "to"
-    return f"{peer} ({policy.ref} {direction}[{rule}].{field}[{index}])"
+def _describe(peer: Peer, policy: Policy, rule: int, index: int, direction: Direction) -> str:
+    return f"{peer} ({policy.ref} {direction}[{rule}].{direction.peer_field}[{index}])"
 
 
 def witness_objects(cluster: Cluster, policies: Iterable[Policy] | None = None) -> tuple[list[dict], list[Witness]]:
@@ -124,7 +124,8 @@ def witness_objects(cluster: Cluster, policies: Iterable[Policy] | None = None) 
             objects.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                             "metadata": {"name": name, "namespace": ns},
                             "spec": {"podSelector": {"matchLabels": {WITNESS_LABEL: str(counter)}},
-                                     "policyTypes": ["Ingress", "Egress"], "ingress": [{}], "egress": [{}]}})
+                                     "policyTypes": [d.policy_type for d in (Direction.INGRESS, Direction.EGRESS)],
+                                     "ingress": [{}], "egress": [{}]}})
         shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items())) or "no labels"
         witnesses.append(Witness(f"{ns}/{name}", f"a pod ({shown}) that could be created in {ns}, matching {why}"))
 
@@ -146,7 +147,7 @@ def witness_objects(cluster: Cluster, policies: Iterable[Policy] | None = None) 
         return name
 
     for policy in policies:
-        for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
+        for direction, rules in ((Direction.INGRESS, policy.ingress), (Direction.EGRESS, policy.egress)):
             for ri, rule in enumerate(rules):
                 for pi, peer in enumerate(rule.peers or ()):
                     if peer.ip_block is not None:

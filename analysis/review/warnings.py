@@ -11,6 +11,7 @@ from kube.endpoints import Endpoint
 from kube.labels import COMPONENT, TENANT
 from analysis.review.diff import Diff, FlowChange
 from analysis.reachability.clusterpolicy import ClusterPolicy
+from analysis.reachability.direction import Direction
 from analysis.reachability.model import Cluster, Policy, Resource, Workload
 
 CROSS_TENANT = "cross-tenant"
@@ -90,13 +91,13 @@ def _reaches_internet(endpoint: str) -> bool:
     return not any(net.subnet_of(n) for n in inside)  # type: ignore[arg-type]
 
 
-def _isolates(policy: Policy) -> list[str]:
+def _isolates(policy: Policy) -> list[Direction]:
     """The directions a policy denies outright (selected pods, no rules: default deny)."""
     out = []
     if policy.affects_ingress and not policy.ingress:
-        out.append("ingress")
+        out.append(Direction.INGRESS)
     if policy.affects_egress and not policy.egress:
-        out.append("egress")
+        out.append(Direction.EGRESS)
     return out
 
 

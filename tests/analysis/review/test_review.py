@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 
 import pytest
@@ -10,6 +11,7 @@ import yaml
 from analysis.review import (CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, ReviewSection, fit, headline, render_markdown,
                         review_clusters, size)
 from analysis.review.markdown import Trim
+from analysis.review.warnings import isolation_warnings
 from tenancy.cli import main
 
 from .helpers import dev_objects, drop, find, load, tenant_cluster
@@ -180,3 +182,16 @@ def test_even_a_tiny_budget_holds():
     big = review_clusters(load(tenant_cluster(10, isolated=True)), load(tenant_cluster(10, isolated=False)), "big")
     md = render_markdown(big, budget=1_500)
     assert size(md) < 1_500 and md.rstrip().endswith(".")
+
+
+def test_isolation_warning_names_the_directions_lost():
+    old = tenant_cluster(1, isolated=True)
+    ingress_only = copy.deepcopy(old)
+    find(ingress_only, "NetworkPolicy", "default-deny", "tenant-000")["spec"]["policyTypes"] = ["Ingress"]
+    removed = drop(old, "NetworkPolicy", "default-deny", "tenant-000")
+    assert [w.message for new in (removed, ingress_only) for w in isolation_warnings(load(old), load(new))] == [
+        "NetworkPolicy tenant-000/default-deny (deny ingress and egress for pods with {}) is removed: the pods it "
+        "isolated may accept or open anything not otherwise denied",
+        "NetworkPolicy tenant-000/default-deny (deny egress for pods with {}) no longer denies egress: the pods it "
+        "isolated may accept or open anything not otherwise denied",
+    ]
