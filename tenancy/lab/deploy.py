@@ -25,8 +25,10 @@ from __future__ import annotations
 import argparse
 import functools
 import json
+import os
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -99,20 +101,43 @@ class Workspace:
         log = Path(self.lab.workdir) / "logs" / f"pulumi-{self.stack}.log"
         with open(log, "a") as out:
             out.write(f"$ pulumi {' '.join(args)}\n")
+            # A session of its own: pulumi starts plugins and the language host, which hold the output pipe open;
+            # the timeout kills them all, not only pulumi.
             proc = subprocess.Popen(argv, cwd=self.project, env=self.env(), stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL)
+                                    stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL,
+                                    start_new_session=True)
             lines: list[str] = []
             assert proc.stdout is not None
-            deadline = time.monotonic() + timeout
-            for line in proc.stdout:
-                lines.append(line)
-                out.write(line)
-                if stream:
-                    sys.stderr.write(line)
-                if time.monotonic() > deadline:
-                    proc.kill()
-                    break
+            # A timer, not a check between lines: a pulumi that hangs silently never yields the next line.
+            expired = threading.Event()
+
+            def expire() -> None:
+                expired.set()
+                _signal_group(proc.pid, signal.SIGKILL)
+
+            watchdog = threading.Timer(timeout, expire)
+            watchdog.start()
+            try:
+                for line in proc.stdout:
+                    lines.append(line)
+                    out.write(line)
+                    if stream:
+                        sys.stderr.write(line)
+            except BaseException:
+                # Its own session no longer gets the terminal's Ctrl-C: pass it on (pulumi then cancels the
+                # update cleanly), and kill what is still there after a grace period.
+                _signal_group(proc.pid, signal.SIGINT)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    _signal_group(proc.pid, signal.SIGKILL)
+                raise
+            finally:
+                watchdog.cancel()
             code = proc.wait()
+            if expired.is_set():
+                lines.append(f"pulumi {' '.join(args[:2])}: killed after {timeout:.0f} s without finishing\n")
+                out.write(lines[-1])
         return subprocess.CompletedProcess(argv, code, "".join(lines), "")
 
     def select(self) -> None:
@@ -122,6 +147,13 @@ class Workspace:
         chosen = self.pulumi("stack", "select", "--create", self.stack, "--non-interactive")
         if chosen.returncode != 0:
             raise LabError(f"pulumi stack select: {_tail(chosen.stdout)}")
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except ProcessLookupError:
+        pass
 
 
 def _encryption_salt(path: Path) -> str | None:

@@ -283,6 +283,19 @@ def test_prod_refuses_to_delete_a_removed_tenant_and_the_rename_procedure_works(
     assert all(volumes[v]["spec"]["persistentVolumeReclaimPolicy"] == "Retain" for v in old_volumes)
 
 
+def test_a_pulumi_that_hangs_silently_is_killed_at_its_timeout(dev, tmp_path, monkeypatch):
+    # Silent on purpose: a deadline checked only between output lines would wait for the sleep to end.
+    hang = tmp_path / "pulumi"
+    hang.write_text("#!/bin/sh\nsleep 60\n")
+    hang.chmod(0o755)
+    monkeypatch.setattr("tenancy.lab.build.binary_path", lambda name: hang)
+    started = time.monotonic()
+    result = deploy.Workspace(dev.lab, dev.stack, REPO_ROOT).pulumi("up", "--yes", timeout=2)
+    assert time.monotonic() - started < 10
+    assert result.returncode != 0
+    assert result.stdout.splitlines()[-1] == "pulumi up --yes: killed after 2 s without finishing"
+
+
 def test_destroy_of_dev_leaves_no_tenant_object_behind(dev):
     seconds, left = deploy.destroy(dev.workdir, "dev")
     assert left == [], left
