@@ -1,8 +1,9 @@
 """What the invariant rules look at: the intent, the manifests analysed by the engine, and the flows it finds.
 
-Intent comes from a stack config when one is given (`check --stack`): tenants, apps, ports, load-balancer ranges,
-consumers and internet egress exactly as declared. Without one, the program's naming conventions
-(`kube/labels.py`) are read back from the manifests: tenant namespaces carry `tenancy/tenant`, tiers are
+Intent is read one of two ways, chosen once per check; the rules ask both the same questions (`Intent`).
+`DeclaredIntent` is a stack config's (`check --stack`): tenants, apps, ports, load-balancer ranges, consumers and
+internet egress exactly as declared. `LabelledIntent` reads the program's naming conventions (`kube/labels.py`)
+back from the manifests: tenant namespaces carry `tenancy/tenant`, tiers are
 `app.kubernetes.io/part-of` + `component`, serving and metrics ports are the container ports named `serve` and
 `metrics`, load-balancer ranges are the frontend Service's `loadBalancerSourceRanges`, internet egress is the
 `tenancy/internet-egress` pod label, and the program's own policies (labelled `managed-by: tenancy`) stand for
@@ -15,6 +16,7 @@ manifests already hold it, so flows to DNS and from monitoring are proved rather
 from __future__ import annotations
 
 import ipaddress
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable
@@ -41,7 +43,7 @@ from analysis.reachability.witnesses import is_witness, witness_objects
 from analysis.checks.cluster_context import default_cluster, missing_context
 from specs.pods import SERVING_PORT_NAME
 from specs.plan import stack_objects
-from stackconfig.models import App, StackConfig
+from stackconfig.models import App, ClusterConfig, StackConfig
 
 TIERS = ("frontend", "backend", "database")
 NOTHING = PortSet()
@@ -93,12 +95,227 @@ def _is_cluster_policy(obj: object) -> bool:
     return isinstance(obj, dict) and is_cluster_policy(obj.get("kind"), obj.get("apiVersion"))
 
 
+def named_port(w: Workload, name: str) -> int | None:
+    return next((p.port for p in w.ports if p.name == name and p.protocol == "TCP"), None)
+
+
+def _proxy_selector() -> Selector:
+    return parse_selector(proxy_selector(), "selector", [])
+
+
+class Intent(ABC):
+    """What the program means its objects to do: the questions `Facts` asks, answered the same way for a whole
+    check. Answers that depend on the manifests take the `Facts` asking; one intent serves one `Facts`, since a
+    reading of labels keeps what it read from that `Facts`' manifests."""
+
+    cluster: ClusterConfig  # DNS, monitoring and the egress proxy around the tenants
+    apps: dict[tuple[str, str], App]  # (tenant, app) -> as declared; empty where apps are known by labels only
+    internet_egress_means: str  # what makes a pod one that may use the proxy, as a violation words it
+
+    @abstractmethod
+    def tenants(self, f: Facts) -> frozenset[str]: ...
+
+    @abstractmethod
+    def declares_app(self, tenant: str, app: str) -> bool: ...
+
+    @abstractmethod
+    def proxies(self, f: Facts) -> list[Workload]: ...
+
+    @abstractmethod
+    def proxy_namespaces(self) -> frozenset[str]:
+        """Namespaces the proxy owns even where none of its pods is in the manifests."""
+
+    @abstractmethod
+    def proxy_port(self, f: Facts) -> int | None: ...
+
+    @abstractmethod
+    def serve_port(self, f: Facts, w: Workload) -> int | None: ...
+
+    @abstractmethod
+    def metrics_port(self, f: Facts, w: Workload) -> int | None: ...
+
+    @abstractmethod
+    def load_balancer_ranges(self, f: Facts, t: Tier) -> list[Network]: ...
+
+    @abstractmethod
+    def internet_egress(self, f: Facts, w: Workload) -> bool: ...
+
+    @abstractmethod
+    def declared_consumer_ports(self, f: Facts, src: Workload, dst: Workload) -> PortSet:
+        """Ports on which `src` (of another tenant) is declared a consumer of `dst`."""
+
+    @abstractmethod
+    def is_program_policy(self, obj: dict) -> bool: ...
+
+    @abstractmethod
+    def probes(self) -> list[str]:
+        """External addresses the intent itself makes worth asking about."""
+
+
+class DeclaredIntent(Intent):
+    """The intent a stack config declares (`check --stack`)."""
+
+    def __init__(self, config: StackConfig):
+        self.config = config
+        self.cluster = config.cluster
+        self.apps = {(t.name, a.name): a for t in config.tenants for a in t.apps}
+        self.internet_egress_means = "a backend declared with internetEgress: true"
+
+    def tenants(self, f: Facts) -> frozenset[str]:
+        return frozenset(t.name for t in self.config.tenants)
+
+    def declares_app(self, tenant: str, app: str) -> bool:
+        return (tenant, app) in self.apps
+
+    def proxies(self, f: Facts) -> list[Workload]:
+        proxy = self.cluster.egress_proxy
+        if not proxy.enabled:
+            return []
+        selector = _proxy_selector()
+        return [w for w in f.analysed.workloads if w.namespace == proxy.namespace and selector.matches(w.labels)]
+
+    def proxy_namespaces(self) -> frozenset[str]:
+        proxy = self.cluster.egress_proxy
+        return frozenset({proxy.namespace}) if proxy.enabled else frozenset()
+
+    def proxy_port(self, f: Facts) -> int | None:
+        proxy = self.cluster.egress_proxy
+        return proxy.port if proxy.enabled else None
+
+    # Pods outside the declared apps (the proxy, the platform's) declare nothing in the config: their ports are
+    # the ones they name, as without a stack.
+
+    def serve_port(self, f: Facts, w: Workload) -> int | None:
+        t = f.tier(w)
+        if t is not None:
+            return getattr(self.apps[(t.tenant, t.app)], t.tier).port
+        return named_port(w, SERVING_PORT_NAME)
+
+    def metrics_port(self, f: Facts, w: Workload) -> int | None:
+        t = f.tier(w)
+        if t is not None:
+            return self.apps[(t.tenant, t.app)].metrics_port
+        return named_port(w, METRICS_PORT_NAME)
+
+    def load_balancer_ranges(self, f: Facts, t: Tier) -> list[Network]:
+        lb = self.apps[(t.tenant, t.app)].frontend.load_balancer
+        return [ipaddress.ip_network(c) for c in (lb.source_ranges if lb else ())]
+
+    def internet_egress(self, f: Facts, w: Workload) -> bool:
+        t = f.tier(w)
+        return t is not None and t.tier == "backend" and self.apps[(t.tenant, t.app)].backend.internet_egress
+
+    def declared_consumer_ports(self, f: Facts, src: Workload, dst: Workload) -> PortSet:
+        t = f.tier(dst)
+        if t is None or t.tier != "backend":
+            return NOTHING
+        app = self.apps[(t.tenant, t.app)]
+        source = (src.namespace, src.labels.get(PART_OF), src.labels.get(COMPONENT))
+        if any((c.tenant, c.app, c.tier) == source for c in app.consumers):
+            return tcp(app.backend.port)
+        return NOTHING
+
+    @cached_property
+    def _rendered_policies(self) -> dict[tuple[str, str], dict | None]:
+        return {(o["metadata"]["namespace"], o["metadata"]["name"]): o.get("spec")
+                for o in stack_objects(self.config) if o["kind"] == "NetworkPolicy"}
+
+    def is_program_policy(self, obj: dict) -> bool:
+        # Exactly what the program renders for this stack: an edited copy of one of its policies is a tenant's.
+        meta = obj.get("metadata") or {}
+        key = (meta.get("namespace") or "default", meta.get("name"))
+        return key in self._rendered_policies and self._rendered_policies[key] == obj.get("spec")
+
+    def probes(self) -> list[str]:
+        return probe_addresses(self.config)
+
+
+class LabelledIntent(Intent):
+    """The intent the program's labels and named ports state in the manifests (no stack config): the reading of
+    an export from any cluster, stack unknown."""
+
+    def __init__(self) -> None:
+        self.cluster = default_cluster()
+        self.apps = {}
+        self.internet_egress_means = f"labelled {INTERNET_EGRESS}=true"
+        self._service_ranges: dict[tuple[str, str], list[Network]] | None = None
+
+    def tenants(self, f: Facts) -> frozenset[str]:
+        # The program labels a tenant's namespace `tenancy/tenant: <its own name>`; a namespace carrying another
+        # tenant's name copied that label and is no tenant.
+        return frozenset(n.name for n in f.analysed.namespaces.values()
+                         if n.declared and n.labels.get(TENANT) == n.name and n.name not in f.witness_namespaces)
+
+    def declares_app(self, tenant: str, app: str) -> bool:
+        return True  # an app exists by its labels alone
+
+    def proxies(self, f: Facts) -> list[Workload]:
+        selector = _proxy_selector()
+        # A tenant cannot make itself a proxy by copying the labels.
+        return [w for w in f.analysed.workloads if w.namespace not in f.tenants and selector.matches(w.labels)]
+
+    def proxy_namespaces(self) -> frozenset[str]:
+        return frozenset()  # the proxy is known only by its pods
+
+    def proxy_port(self, f: Facts) -> int | None:
+        ports = {p for p in (named_port(w, SERVING_PORT_NAME) for w in f.proxies) if p is not None}
+        return min(ports) if ports else None
+
+    def serve_port(self, f: Facts, w: Workload) -> int | None:
+        return named_port(w, SERVING_PORT_NAME)
+
+    def metrics_port(self, f: Facts, w: Workload) -> int | None:
+        return named_port(w, METRICS_PORT_NAME)
+
+    def load_balancer_ranges(self, f: Facts, t: Tier) -> list[Network]:
+        if self._service_ranges is None:
+            self._service_ranges = self._read_service_ranges(f)
+        return self._service_ranges.get((t.tenant, t.app), [])
+
+    @staticmethod
+    def _read_service_ranges(f: Facts) -> dict[tuple[str, str], list[Network]]:
+        """(tenant, app) -> loadBalancerSourceRanges of LoadBalancer Services selecting the app's frontend."""
+        frontends = [(w, f.tier(w)) for w in f.analysed.workloads]
+        out: dict[tuple[str, str], list[Network]] = {}
+        for r in f.analysed.resources:
+            spec = r.obj.get("spec")
+            if r.kind != "Service" or not isinstance(spec, dict) or spec.get("type") != "LoadBalancer":
+                continue
+            selector = spec.get("selector")
+            if not isinstance(selector, dict) or not selector:
+                continue
+            chosen = _selector({str(k): str(v) for k, v in selector.items()})
+            for w, t in frontends:
+                if t is None or t.tier != "frontend" or w.namespace != r.namespace or not chosen.matches(w.labels):
+                    continue
+                for cidr in spec.get("loadBalancerSourceRanges") or ():
+                    try:
+                        out.setdefault((t.tenant, t.app), []).append(ipaddress.ip_network(str(cidr), strict=False))
+                    except ValueError:
+                        continue  # validation reports it; an unreadable range declares nothing
+        return out
+
+    def internet_egress(self, f: Facts, w: Workload) -> bool:
+        return w.namespace in f.tenants and w.labels.get(INTERNET_EGRESS) == "true"
+
+    def declared_consumer_ports(self, f: Facts, src: Workload, dst: Workload) -> PortSet:
+        # No config names consumers: what the program's own policies let through stands for them.
+        return f.program_flows.get((src.endpoint, dst.endpoint), NOTHING)
+
+    def is_program_policy(self, obj: dict) -> bool:
+        return ((obj.get("metadata") or {}).get("labels") or {}).get(MANAGED_BY) == MANAGER
+
+    def probes(self) -> list[str]:
+        return []
+
+
 class Facts:
     """Built once per check; every rule reads from it. Raises ManifestError on unreadable manifests."""
 
     def __init__(self, manifests: list[dict], config: StackConfig | None = None):
-        self.config = config
-        self.cluster_config = config.cluster if config is not None else default_cluster()
+        # The one place a stack config decides how intent is read; nothing below asks again.
+        self.intent: Intent = DeclaredIntent(config) if config is not None else LabelledIntent()
+        self.cluster_config = self.intent.cluster
         given = load_objects(manifests)
         self.context = self._missing_context(given)
         around = load_objects([*manifests, *self.context]) if self.context else given
@@ -118,39 +335,23 @@ class Facts:
         return missing_context(given, self.cluster_config)
 
     # ------------------------------------------------------------------------------------------------ intent
+    # Answered by `self.intent`; what the rules ask on every flow is kept here once answered.
 
     @cached_property
     def tenants(self) -> frozenset[str]:
-        if self.config is not None:
-            return frozenset(t.name for t in self.config.tenants)
-        # The program labels a tenant's namespace `tenancy/tenant: <its own name>`; a namespace carrying another
-        # tenant's name copied that label and is no tenant.
-        return frozenset(n.name for n in self.analysed.namespaces.values()
-                         if n.declared and n.labels.get(TENANT) == n.name and n.name not in self.witness_namespaces)
+        return self.intent.tenants(self)
 
-    @cached_property
+    @property
     def apps(self) -> dict[tuple[str, str], App]:
-        if self.config is None:
-            return {}
-        return {(t.name, a.name): a for t in self.config.tenants for a in t.apps}
+        return self.intent.apps
 
     @cached_property
     def proxies(self) -> list[Workload]:
-        selector = parse_selector(proxy_selector(), "selector", [])
-        proxy = self.cluster_config.egress_proxy
-        if self.config is not None:
-            if not proxy.enabled:
-                return []
-            return [w for w in self.analysed.workloads if w.namespace == proxy.namespace and selector.matches(w.labels)]
-        # A tenant cannot make itself a proxy by copying the labels.
-        return [w for w in self.analysed.workloads if w.namespace not in self.tenants and selector.matches(w.labels)]
+        return self.intent.proxies(self)
 
     @cached_property
     def program_namespaces(self) -> frozenset[str]:
-        names = set(self.tenants) | {w.namespace for w in self.proxies}
-        if self.config is not None and self.cluster_config.egress_proxy.enabled:
-            names.add(self.cluster_config.egress_proxy.namespace)
-        return frozenset(names)
+        return frozenset(self.tenants) | {w.namespace for w in self.proxies} | self.intent.proxy_namespaces()
 
     @cached_property
     def forbidden_to_proxy(self) -> list[Network]:
@@ -167,69 +368,25 @@ class Facts:
         if w.namespace not in self.tenants:
             return None
         app, tier = w.labels.get(PART_OF), w.labels.get(COMPONENT)
-        if app is None or tier not in TIERS:
-            return None
-        if self.config is not None and (w.namespace, app) not in self.apps:
+        if app is None or tier not in TIERS or not self.intent.declares_app(w.namespace, app):
             return None
         return Tier(w.namespace, app, tier)
 
-    @staticmethod
-    def named_port(w: Workload, name: str) -> int | None:
-        return next((p.port for p in w.ports if p.name == name and p.protocol == "TCP"), None)
-
     def serve_port(self, w: Workload) -> int | None:
-        t = self.tier(w)
-        if t is not None and self.config is not None:
-            return getattr(self.apps[(t.tenant, t.app)], t.tier).port
-        return self.named_port(w, SERVING_PORT_NAME)
+        return self.intent.serve_port(self, w)
 
     def metrics_port(self, w: Workload) -> int | None:
-        t = self.tier(w)
-        if t is not None and self.config is not None:
-            return self.apps[(t.tenant, t.app)].metrics_port
-        return self.named_port(w, METRICS_PORT_NAME)
+        return self.intent.metrics_port(self, w)
 
     def load_balancer_ranges(self, t: Tier) -> list[Network]:
-        if self.config is not None:
-            lb = self.apps[(t.tenant, t.app)].frontend.load_balancer
-            return [ipaddress.ip_network(c) for c in (lb.source_ranges if lb else ())]
-        return self._service_ranges.get((t.tenant, t.app), [])
-
-    @cached_property
-    def _service_ranges(self) -> dict[tuple[str, str], list[Network]]:
-        """(tenant, app) -> loadBalancerSourceRanges of LoadBalancer Services selecting the app's frontend."""
-        frontends = [(w, self.tier(w)) for w in self.analysed.workloads]
-        out: dict[tuple[str, str], list[Network]] = {}
-        for r in self.analysed.resources:
-            spec = r.obj.get("spec")
-            if r.kind != "Service" or not isinstance(spec, dict) or spec.get("type") != "LoadBalancer":
-                continue
-            selector = spec.get("selector")
-            if not isinstance(selector, dict) or not selector:
-                continue
-            chosen = _selector({str(k): str(v) for k, v in selector.items()})
-            for w, t in frontends:
-                if t is None or t.tier != "frontend" or w.namespace != r.namespace or not chosen.matches(w.labels):
-                    continue
-                for cidr in spec.get("loadBalancerSourceRanges") or ():
-                    try:
-                        out.setdefault((t.tenant, t.app), []).append(ipaddress.ip_network(str(cidr), strict=False))
-                    except ValueError:
-                        continue  # validation reports it; an unreadable range declares nothing
-        return out
+        return self.intent.load_balancer_ranges(self, t)
 
     def internet_egress(self, w: Workload) -> bool:
-        if self.config is None:
-            return w.namespace in self.tenants and w.labels.get(INTERNET_EGRESS) == "true"
-        t = self.tier(w)
-        return t is not None and t.tier == "backend" and self.apps[(t.tenant, t.app)].backend.internet_egress
+        return self.intent.internet_egress(self, w)
 
     @cached_property
     def proxy_port(self) -> int | None:
-        if self.config is not None:
-            return self.cluster_config.egress_proxy.port if self.cluster_config.egress_proxy.enabled else None
-        ports = {p for p in (self.named_port(w, SERVING_PORT_NAME) for w in self.proxies) if p is not None}
-        return min(ports) if ports else None
+        return self.intent.proxy_port(self)
 
     def is_proxy(self, w: Workload) -> bool:
         return any(w is p for p in self.proxies)
@@ -249,35 +406,16 @@ class Facts:
 
     def declared_consumer_ports(self, src: Workload, dst: Workload) -> PortSet:
         """Ports on which `src` (of another tenant) is declared a consumer of `dst`."""
-        if self.config is None:
-            return self.program_flows.get((src.endpoint, dst.endpoint), NOTHING)
-        t = self.tier(dst)
-        if t is None or t.tier != "backend":
-            return NOTHING
-        app = self.apps[(t.tenant, t.app)]
-        source = (src.namespace, src.labels.get(PART_OF), src.labels.get(COMPONENT))
-        if any((c.tenant, c.app, c.tier) == source for c in app.consumers):
-            return tcp(app.backend.port)
-        return NOTHING
+        return self.intent.declared_consumer_ports(self, src, dst)
 
     # ------------------------------------------------------------------------------------------------ program's own
-
-    @cached_property
-    def _rendered_policies(self) -> dict[tuple[str, str], dict | None]:
-        assert self.config is not None
-        return {(o["metadata"]["namespace"], o["metadata"]["name"]): o.get("spec")
-                for o in stack_objects(self.config) if o["kind"] == "NetworkPolicy"}
 
     def is_program_policy(self, obj: dict) -> bool:
         """Rendered by the program: with a stack, exactly what it renders for that stack (same namespace, name and
         spec); without, anything carrying its managed-by label."""
-        meta = obj.get("metadata") or {}
         if is_witness(obj):
             return True  # a witness's own opening stands for what its namespace's admins may write: the baseline
-        if self.config is not None:
-            key = (meta.get("namespace") or "default", meta.get("name"))
-            return key in self._rendered_policies and self._rendered_policies[key] == obj.get("spec")
-        return (meta.get("labels") or {}).get(MANAGED_BY) == MANAGER
+        return self.intent.is_program_policy(obj)
 
     def claims_program(self, policy: Policy) -> bool:
         """Carries the program's managed-by label, whatever its contents."""
@@ -327,9 +465,7 @@ class Facts:
         """External addresses to ask about: the usual probes, plus one witness for every region the policies'
         ipBlocks cut the address space into (inside a load-balancer range, a forbidden range, or neither), so an
         ipBlock that admits anything is seen admitting something."""
-        probes = set(PUBLIC_PROBES) | set(PRIVATE_PROBES)
-        if self.config is not None:
-            probes |= set(probe_addresses(self.config))
+        probes = set(PUBLIC_PROBES) | set(PRIVATE_PROBES) | set(self.intent.probes())
         zones = list(self.forbidden_to_proxy)
         for t in {t for t in map(self.tier, self.analysed.workloads) if t is not None}:
             if t.tier == "frontend":

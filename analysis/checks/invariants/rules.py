@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator
 
 from kube.endpoints import Endpoint
-from kube.labels import COMPONENT, INTERNET_EGRESS
+from kube.labels import COMPONENT
 from analysis.reachability.model import Policy
 from analysis.reachability.selectors import Selector
 from analysis.reachability.witnesses import WITNESS_LABEL
@@ -165,10 +165,8 @@ def egress_via_proxy(f: Facts) -> Iterator[Violation]:
         elif src.namespace not in f.tenants:
             why = (f"allowed on {excess}, but {src.namespace} is not a tenant namespace; the proxy accepts only "
                    "declared backends")
-        elif f.config is not None:
-            why = f"allowed on {excess}, but {s} is not a backend declared with internetEgress: true"
         else:
-            why = f"allowed on {excess}, but {s} is not labelled {INTERNET_EGRESS}=true"
+            why = f"allowed on {excess}, but {s} is not {f.intent.internet_egress_means}"
         yield Violation("egress-via-proxy", _flow(s, d), why)
 
 

@@ -9,6 +9,7 @@ import copy
 import pytest
 
 from analysis.checks.invariants import RULES, Facts, Violation, check
+from analysis.checks.invariants.facts import DeclaredIntent, LabelledIntent
 from analysis.checks.invariants.rules import REGISTRY
 from analysis.checks.invariants.rules import rule as register_rule
 from kube.customresources import is_custom_resource
@@ -98,6 +99,28 @@ def test_intent_comes_from_the_stack_not_from_the_render(dev):
                      "allowed on TCP 3128, but acme/shop-backend is not a backend declared with internetEgress: true"
                      ) in found
 
+
+def test_without_a_stack_the_same_undeclared_proxy_flow_is_worded_by_the_label(dev):
+    # The tenant-agnostic reading of the hole above: internet egress is a pod label there, and the line says so.
+    manifests = copy.deepcopy(dev.manifests())
+    backend = next(m for m in manifests if m["kind"] == "Deployment"
+                   and (m["metadata"]["namespace"], m["metadata"]["name"]) == ("acme", "shop-backend"))
+    del backend["spec"]["template"]["metadata"]["labels"]["tenancy/internet-egress"]
+    assert Violation("egress-via-proxy", "acme/shop-backend -> egress-proxy/egress-proxy",
+                     "allowed on TCP 3128, but acme/shop-backend is not labelled tenancy/internet-egress=true"
+                     ) in check(manifests, None)
+
+
+def test_facts_read_intent_one_way_per_check(dev):
+    declared, labelled = Facts(dev.manifests(), dev.parsed.config), Facts(dev.manifests(), None)
+    assert isinstance(declared.intent, DeclaredIntent) and isinstance(labelled.intent, LabelledIntent)
+    # On the program's own render both readings agree on what the rules ask.
+    assert declared.tenants == labelled.tenants and declared.proxy_port == labelled.proxy_port
+    for d in declared.analysed.workloads:
+        w = labelled.workload(d.endpoint)
+        assert w is not None, d.endpoint
+        assert (declared.tier(d), declared.serve_port(d), declared.metrics_port(d), declared.internet_egress(d)) == \
+            (labelled.tier(w), labelled.serve_port(w), labelled.metrics_port(w), labelled.internet_egress(w))
 
 def test_load_balancer_ranges_without_a_stack_come_from_the_service(manifests):
     find(manifests, "acme", "shop-frontend-from-load-balancer")["spec"]["ingress"][0]["from"] = [
