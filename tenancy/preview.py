@@ -123,7 +123,7 @@ def _stop_renders() -> None:
         proc.wait()
 
 
-def render(cwd: Path, stack: str, out: Path) -> Side:
+def render_side(cwd: Path, stack: str, out: Path) -> Side:
     """`python -m tenancy render` as the checkout in `cwd` implements it."""
     if not (cwd / stack_file(stack)).exists():
         return Side(missing=True)
@@ -188,7 +188,7 @@ def preview(project: Path, ref: str, stacks: list[str], budget: int = BUDGET) ->
         # Each render is a separate Python process dominated by CPU: run them side by side.
         with ThreadPoolExecutor(max_workers=max(1, min(len(jobs), os.cpu_count() or 2))) as pool, \
                 Progress("rendering stacks at the base and in the working tree", total=len(jobs)) as progress:
-            futures = {(stack, side): pool.submit(render, cwd, stack, Path(tmp) / side / stack)
+            futures = {(stack, side): pool.submit(render_side, cwd, stack, Path(tmp) / side / stack)
                        for stack, side, cwd in jobs}
             for _ in as_completed(futures.values()):
                 progress.advance()

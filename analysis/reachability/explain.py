@@ -116,7 +116,7 @@ def _miss_text(miss: Miss, side: Side) -> str:
             f"{miss.admits}; " + "; ".join(miss.reasons))
 
 
-def render_verdict(v: Verdict) -> str:
+def verdict_text(v: Verdict) -> str:
     decision = "ALLOWED" if v.allowed else "DENIED"
     why = ""
     if not v.allowed:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from kube.endpoints import Endpoint
+from kube.endpoints import Endpoint, EndpointKind
 
 from .engine import Engine
 from .ports import PortSet
@@ -98,7 +98,7 @@ def mermaid_graph(groups: dict[str, list[str]], edges: Edges) -> str:
                    [(s, d, str(ports), "-->") for (s, d), ports in sorted(edges.items())])
 
 
-def render_mermaid(engine: Engine, externals: Iterable[str] = ()) -> str:
+def mermaid_of(engine: Engine, externals: Iterable[str] = ()) -> str:
     return mermaid_graph(_by_namespace(engine), graph_edges(engine, externals))
 
 
@@ -112,10 +112,11 @@ def dot_graph(groups: dict[str, list[str]], edges: Edges) -> str:
         lines.append(f"  subgraph {_dot('cluster_' + ns)} {{")
         lines.append(f"    label={_dot(ns)};")
         for w in members:
-            lines.append(f"    {_dot(w)} [label={_dot(w.split('/', 1)[1])}];")
+            lines.append(f"    {_dot(w)} [label={_dot(Endpoint.parse(w).name)}];")
         lines.append("  }")
     for n in _outside(groups, edges):
-        shape = "box, style=\"rounded,bold\"" if n.startswith("ns:") else "ellipse, style=dashed"
+        namespace_node = Endpoint.parse(n).kind is EndpointKind.NAMESPACE
+        shape = "box, style=\"rounded,bold\"" if namespace_node else "ellipse, style=dashed"
         lines.append(f"  {_dot(n)} [label={_dot(_label(n))}, shape={shape}];")
     for (s, d), ports in sorted(edges.items()):
         lines.append(f"  {_dot(s)} -> {_dot(d)} [label={_dot(str(ports))}];")
@@ -123,5 +124,5 @@ def dot_graph(groups: dict[str, list[str]], edges: Edges) -> str:
     return "\n".join(lines)
 
 
-def render_dot(engine: Engine, externals: Iterable[str] = ()) -> str:
+def dot_of(engine: Engine, externals: Iterable[str] = ()) -> str:
     return dot_graph(_by_namespace(engine), graph_edges(engine, externals))

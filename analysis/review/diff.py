@@ -183,7 +183,7 @@ def _flow_line(c: FlowChange) -> str:
     return f"{c.src} -> {c.dst}: {c.ports}"
 
 
-def render_text(d: Diff) -> str:
+def diff_text(d: Diff) -> str:
     if d.empty:
         return "no differences: same resources, same flows"
     lines = []
@@ -206,7 +206,7 @@ def render_text(d: Diff) -> str:
     return "\n".join(lines)
 
 
-def render_json(d: Diff) -> dict:
+def diff_json(d: Diff) -> dict:
     def flow(c: FlowChange) -> dict:
         return {"from": c.src, "to": c.dst, "ports": str(c.ports), "before": str(c.before), "after": str(c.after)}
 

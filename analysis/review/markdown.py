@@ -59,7 +59,7 @@ class Trim:
 class Section(Protocol):
     title: str
 
-    def render(self, trim: Trim) -> str: ...
+    def markdown(self, trim: Trim) -> str: ...
 
     def steps(self) -> Iterator[Trim]: ...
 
@@ -243,12 +243,12 @@ class ReviewSection:
             out.append(f"resource warnings after {trim.warnings}" if trim.warnings else "resource warnings")
         return out
 
-    def render(self, trim: Trim) -> str:
+    def markdown(self, trim: Trim) -> str:
         if trim not in self._cache:
-            self._cache[trim] = self._render(trim)
+            self._cache[trim] = self._markdown(trim)
         return self._cache[trim]
 
-    def _render(self, trim: Trim) -> str:
+    def _markdown(self, trim: Trim) -> str:
         r = self.review
         warned = bool(r.warnings())
         out = [f"### {MARK + ' ' if warned else ''}{headline(r)}", ""]
@@ -282,7 +282,7 @@ class StaticSection:
     title: str
     text: str
 
-    def render(self, trim: Trim) -> str:
+    def markdown(self, trim: Trim) -> str:
         return self.text
 
     def steps(self) -> Iterator[Trim]:
@@ -312,14 +312,14 @@ def _note(sections: Sequence[Section], trims: Sequence[Trim], budget: int) -> st
 def _share(sections: Sequence[Section], room: int) -> list[Trim]:
     """Water-filling: sections smaller than an equal share keep everything, the rest split what they leave."""
     trims = [Trim() for _ in sections]
-    order = sorted(range(len(sections)), key=lambda i: (size(sections[i].render(Trim())), i))
+    order = sorted(range(len(sections)), key=lambda i: (size(sections[i].markdown(Trim())), i))
     left = room
     for k, i in enumerate(order):
         allowance = left // (len(sections) - k)
         for trims[i] in sections[i].steps():  # noqa: B020 - each step is stored as it is tried; the last one tried stays
-            if size(sections[i].render(trims[i])) <= allowance:
+            if size(sections[i].markdown(trims[i])) <= allowance:
                 break
-        left -= size(sections[i].render(trims[i]))
+        left -= size(sections[i].markdown(trims[i]))
     return trims
 
 
@@ -333,7 +333,7 @@ def fit(sections: Sequence[Section], head: str = "", budget: int = BUDGET) -> st
     trims = [Trim() for _ in sections]
 
     def build() -> str:
-        body = "\n\n".join(s.render(t) for s, t in zip(sections, trims))
+        body = "\n\n".join(s.markdown(t) for s, t in zip(sections, trims))
         return (head + "\n\n" + body if head else body) + _note(sections, trims, budget)
 
     text = build()
@@ -356,5 +356,5 @@ def fit(sections: Sequence[Section], head: str = "", budget: int = BUDGET) -> st
     return cut[:cut.rfind("\n")] + tail if "\n" in cut else cut + tail
 
 
-def render_markdown(r: Review, budget: int = BUDGET) -> str:
+def review_markdown(r: Review, budget: int = BUDGET) -> str:
     return fit([ReviewSection(r)], budget=budget)

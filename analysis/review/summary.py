@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from analysis.review.diff import ANYWHERE, Diff, diff_clusters, with_witnesses
-from analysis.review.diff import render_json as diff_json
-from analysis.review.diff import render_text as diff_text
+from analysis.review.diff import diff_json
+from analysis.review.diff import diff_text
 from analysis.reachability.model import Cluster
 from analysis.reachability.ports import PortSet
 
@@ -93,7 +93,7 @@ def headline(r: Review) -> str:
     return f"{r.title}: " + ", ".join(parts)
 
 
-def render_text(r: Review) -> str:
+def review_text(r: Review) -> str:
     lines = [diff_text(r.diff)]
     found = sorted(r.warnings(), key=lambda w: KINDS.index(w.kind))
     if found:
@@ -102,7 +102,7 @@ def render_text(r: Review) -> str:
     return "\n".join(lines)
 
 
-def render_json(r: Review) -> dict:
+def review_json(r: Review) -> dict:
     out = diff_json(r.diff)
     out["title"] = r.title
     out["summary"] = headline(r)

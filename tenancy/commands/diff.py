@@ -43,7 +43,7 @@ def default_title(new: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.review import render_json, render_markdown, render_text, review_clusters
+    from analysis.review import review_json, review_markdown, review_text, review_clusters
 
     old = load_or_report([args.old], args.verbose)
     new = load_or_report([args.new], args.verbose)
@@ -51,9 +51,9 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     r = review_clusters(old, new, args.title or default_title(args.new), args.external)
     if args.format == "json":
-        print(json.dumps(render_json(r), indent=1))
+        print(json.dumps(review_json(r), indent=1))
     elif args.format == "markdown":
-        print(render_markdown(r))
+        print(review_markdown(r))
     else:
-        print(render_text(r))
+        print(review_text(r))
     return EXIT_VIOLATIONS if args.exit_code and r.warnings() else EXIT_OK

@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.reachability import UnknownEndpoint
-    from analysis.reachability.explain import render_verdict
+    from analysis.reachability.explain import verdict_text
 
     engine = engine_or_report(args.paths, verbose=args.verbose)
     if engine is None:
@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     if failed:
         return EXIT_BAD_INPUT
     verdict = engine.verdict(args.src, args.dst, port, proto)
-    print(render_verdict(verdict))
+    print(verdict_text(verdict))
     return EXIT_VIOLATIONS if args.exit_code and not verdict.allowed else EXIT_OK
 
 

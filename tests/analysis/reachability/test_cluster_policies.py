@@ -14,7 +14,7 @@ import pytest
 
 from analysis.reachability import Engine, ManifestError, PortSet, load_objects
 from analysis.reachability.clusterpolicy import parse_cluster_policy
-from analysis.reachability.explain import render_verdict
+from analysis.reachability.explain import verdict_text
 
 from .helpers import ALL_PODS, PROTOS, Reachability, assert_reach, base_objects, netpol
 
@@ -418,10 +418,10 @@ def test_explain_names_the_deciding_cluster_policy_tier_priority_and_rule():
     r = v.ingress.admin_rule
     assert (r.policy, r.tier, r.priority, r.rule, r.name, r.action, r.peer) == (
         "ClusterNetworkPolicy/tenants", "Admin", 10, 1, "other-namespaces", "Deny", 0)
-    text = render_verdict(v)
+    text = verdict_text(v)
     assert ("decided by ClusterNetworkPolicy/tenants (Admin tier, priority 10) ingress rule 1 'other-namespaces': "
             "Deny from[0] all pods in all namespaces; any port") in text
     v = e.verdict("x/a", "x/b", 80)
     assert v.ingress.decided_by == "networkpolicy" and v.ingress.admin_rule.action == "Pass"
     assert "passed by ClusterNetworkPolicy/tenants (Admin tier, priority 10) ingress rule 0 'own-namespace'" in \
-        render_verdict(v)
+        verdict_text(v)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 
 from analysis.reachability import load_objects
-from analysis.review import CLUSTER_POLICY, headline, render_markdown, review_clusters
+from analysis.review import CLUSTER_POLICY, headline, review_markdown, review_clusters
 
 GROUP = "policy.networking.k8s.io"
 
@@ -36,7 +36,7 @@ def test_an_added_cluster_policy_is_marked_with_its_tier_and_priority():
     assert [(c.src, c.dst) for c in r.diff.lost] == [("globex/app", "acme/app")]
     assert headline(r) == ("dev: +1 resource, -0 removed, ~0 changed, 0 flows opened, 1 closed, 0 cross-tenant, "
                            "1 cluster policy changed")
-    assert "cluster policy ClusterNetworkPolicy/boundary added" in render_markdown(r)
+    assert "cluster policy ClusterNetworkPolicy/boundary added" in review_markdown(r)
 
 
 def test_a_changed_tier_or_priority_says_what_it_was():

@@ -9,7 +9,7 @@ import yaml
 
 from analysis.reachability import Engine, PortSet, load_objects
 from analysis.review.diff import diff_clusters, field_changes
-from analysis.reachability.graph import render_dot, render_mermaid
+from analysis.reachability.graph import dot_of, mermaid_of
 from tenancy.cli import main
 
 from tests.tenancy.shop import OBJS
@@ -89,8 +89,8 @@ def test_diff_command_formats(tmp_path, capsys):
 
 def test_graph_edges_and_cidr_nodes():
     e = Engine(load_objects(OBJS))
-    mermaid = render_mermaid(e)
-    dot = render_dot(e)
+    mermaid = mermaid_of(e)
+    dot = dot_of(e)
     assert '"shop/backend" -> "shop/database" [label="TCP 5432"];' in dot
     assert '"shop/frontend" -> "shop/backend" [label="TCP 8000"];' in dot
     assert '"cidr:203.0.113.0/24" -> "shop/frontend" [label="TCP 8080"];' in dot

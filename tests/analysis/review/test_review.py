@@ -8,7 +8,7 @@ import json
 import pytest
 import yaml
 
-from analysis.review import (CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, ReviewSection, fit, headline, render_markdown,
+from analysis.review import (CROSS_TENANT, DATA_LOSS, DATABASE, EXTERNAL, ReviewSection, fit, headline, review_markdown,
                         review_clusters, size)
 from analysis.review.markdown import Trim
 from analysis.review.warnings import isolation_warnings
@@ -32,7 +32,7 @@ def kinds(r):
 def test_cross_tenant_flow_first_line_and_grouped_row(dev):
     objs = dev_objects(dev)
     r = review_clusters(load(without_consumer(objs)), load(objs), "dev")
-    md = render_markdown(r)
+    md = review_markdown(r)
     assert md.splitlines()[0] == \
         "### ⚠️ dev: +2 resources, -0 removed, ~0 changed, 1 flow opened, 0 closed, 1 cross-tenant"
     assert kinds(r) == [(CROSS_TENANT, "globex/portal-backend -> acme/shop-backend")]
@@ -63,7 +63,7 @@ def test_flow_into_database(dev):
     assert kinds(r) == [(DATABASE, "acme/shop-backend -> acme/shop-database")]
     assert headline(r).endswith("1 flow opened, 0 closed, 0 cross-tenant, 1 into a database")
     assert "- ⚠️ `acme/shop-backend` → `acme/shop-database`: `TCP 5432` — flow into database acme/shop-database" \
-        in render_markdown(r)
+        in review_markdown(r)
 
 
 def test_new_load_balancer_is_external_exposure(dev):
@@ -102,7 +102,7 @@ def test_removed_claim_and_namespace_warn_of_data_loss(dev):
         (DATA_LOSS, "Namespace globex"), (DATA_LOSS, "PersistentVolumeClaim acme/data-shop-database-0")]
     assert headline(r) == "dev: +0 resources, -2 removed, ~0 changed, 0 flows opened, 0 closed, 0 cross-tenant, " \
                           "2 data-loss risks"
-    md = render_markdown(r)
+    md = review_markdown(r)
     # Shown above everything else, never inside the collapsible resource list.
     assert md.index("- ⚠️ PersistentVolumeClaim acme/data-shop-database-0 is removed") < md.index("<details>")
 
@@ -110,14 +110,14 @@ def test_removed_claim_and_namespace_warn_of_data_loss(dev):
 def test_same_input_gives_same_bytes_whatever_the_document_order(dev):
     objs = dev_objects(dev)
     old = without_consumer(objs)
-    first = render_markdown(review_clusters(load(old), load(objs), "dev"))
-    second = render_markdown(review_clusters(load(old[::-1]), load(objs[::-1]), "dev"))
+    first = review_markdown(review_clusters(load(old), load(objs), "dev"))
+    second = review_markdown(review_clusters(load(old[::-1]), load(objs[::-1]), "dev"))
     assert first == second
 
 
 def test_markdown_sections_and_focused_graph(dev):
     objs = dev_objects(dev)
-    md = render_markdown(review_clusters(load(without_consumer(objs)), load(objs), "dev"))
+    md = review_markdown(review_clusters(load(without_consumer(objs)), load(objs), "dev"))
     resources = md[md.index("<details><summary>Resources: +2 added"):]
     assert "- ➕ NetworkPolicy `shop-backend-from-globex-portal-backend`" in resources
     graph = md[md.index("```mermaid"):]
@@ -153,8 +153,8 @@ def test_huge_diff_is_trimmed_under_budget_least_important_first():
     # Every pair of the 80 workloads but each app's own, plus each workload from and to the stand-ins any pod of
     # an unknown namespace and an arbitrary internet address (4 x 80), which the isolation kept out before.
     assert len(big.diff.gained) == 80 * 79 - 80 + 4 * 80 and len(big.context()) == 80
-    assert size(ReviewSection(big).render(Trim())) > 60_000
-    md = render_markdown(big)
+    assert size(ReviewSection(big).markdown(Trim())) > 60_000
+    md = review_markdown(big)
     assert size(md) < 60_000 and "\x1b" not in md
     assert md.splitlines()[0].startswith("### ⚠️ big: +0 resources, -80 removed, ~0 changed, 6560 flows opened")
     note = md.splitlines()[-1]
@@ -180,7 +180,7 @@ def test_budget_is_shared_and_cuts_the_largest_section_first(dev):
 
 def test_even_a_tiny_budget_holds():
     big = review_clusters(load(tenant_cluster(10, isolated=True)), load(tenant_cluster(10, isolated=False)), "big")
-    md = render_markdown(big, budget=1_500)
+    md = review_markdown(big, budget=1_500)
     assert size(md) < 1_500 and md.rstrip().endswith(".")
 
 
