@@ -122,12 +122,19 @@ def problems(obj: dict, channel: str = EXPERIMENTAL) -> list[str]:
         text = json.dumps(obj, sort_keys=True)
     except (TypeError, ValueError):  # not JSON data (a YAML timestamp, say): not worth a cache entry
         return _problems(obj, channel)
-    return list(_problems_of_text(text, channel))
+    key = (text, channel)
+    found = _MEMO.get(key)
+    if found is None:
+        # The walk copies where it fills in defaults and never changes `obj`, so the object itself is checked:
+        # parsing the key's text back (as an lru_cache on the text would) cost more than the walk.
+        found = _MEMO[key] = tuple(_problems(obj, channel))
+        if len(_MEMO) > _MEMO_SIZE:
+            del _MEMO[next(iter(_MEMO))]  # the oldest
+    return list(found)
 
 
-@functools.lru_cache(maxsize=8192)
-def _problems_of_text(text: str, channel: str) -> tuple[str, ...]:
-    return tuple(_problems(json.loads(text), channel))
+_MEMO: dict[tuple[str, str], tuple[str, ...]] = {}
+_MEMO_SIZE = 8192
 
 
 def _problems(obj: dict, channel: str) -> list[str]:

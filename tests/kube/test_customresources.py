@@ -396,3 +396,21 @@ def test_validate_reports_cluster_policies_by_their_crd() -> None:
     assert violations[0].rule in ("invalid-object", "openapi-schema")
     assert notes == ["ClusterNetworkPolicy tenancy-boundary.acme: needs network-policy-api's experimental-channel "
                      "CRDs (spec.egress[1].to[0].nodes: unknown field)"]
+
+
+def test_the_memo_answers_from_content_and_the_object_is_left_as_it_was():
+    import copy as _copy
+
+    from kube import customresources as cr
+
+    obj = {"apiVersion": "policy.networking.k8s.io/v1alpha2", "kind": "ClusterNetworkPolicy",
+           "metadata": {"name": "memo"},
+           "spec": {"tier": "Admin", "priority": 5, "subject": {"namespaces": {}},
+                    "ingress": [{"action": "Deny", "from": [{"namespaces": {}}]}]}}
+    before = _copy.deepcopy(obj)
+    first = cr.problems(obj)
+    assert obj == before  # defaults are filled in a copy
+    again = _copy.deepcopy(obj)
+    assert cr.problems(again) == first
+    again["spec"]["priority"] = "high"
+    assert cr.problems(again) != first and any("priority" in line for line in cr.problems(again))
