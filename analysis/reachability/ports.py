@@ -191,8 +191,8 @@ class PortSet:
         return PortSet(out)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            return self == PortSet.parse(other)
+        # Only another PortSet: a string that happens to parse is text, and equal-to-text made `ports == "TCP 80"`
+        # true while `{ports: 1}[("TCP 80")]` missed it (equal objects must hash alike).
         return isinstance(other, PortSet) and self._ranges == other._ranges
 
     def __hash__(self) -> int:

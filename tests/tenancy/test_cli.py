@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from analysis.reachability import Engine, load_objects
+from analysis.reachability import Engine, PortSet, load_objects
 from tenancy.cli import main
 from tests.tenancy.shop import OBJS, tier
 
@@ -111,8 +111,8 @@ def test_verdict_reasons_api():
     assert not v.allowed and v.ingress.misses[0].reasons == ("ip:2001:db8::7 is IPv6, 203.0.113.0/24 is IPv4",)
     v = e.verdict("shop/frontend", "ip:10.1.1.1", 443)
     assert not v.allowed and "except range 10.0.0.0/8" in v.egress.misses[0].reasons[0]
-    assert e.allowed_ports("shop/frontend", "ip:8.8.8.8") == "all"
-    assert e.allowed_ports("shop/backend", "shop/database") == "TCP 5432"
+    assert e.allowed_ports("shop/frontend", "ip:8.8.8.8") == PortSet.all()
+    assert e.allowed_ports("shop/backend", "shop/database") == PortSet.parse("TCP 5432")
 
 
 def test_streamed_json_rows_equal_the_mapping():
