@@ -57,11 +57,15 @@ def _flow(src: str, dst: str) -> str:
 @rule("tenant-default-deny", "every tenant namespace has a NetworkPolicy selecting all its pods with no ingress rules "
                              "and one with no egress rules (explicit default deny, both directions)")
 def tenant_default_deny(f: Facts) -> Iterator[Violation]:
+    # Grouped once: asking every policy about every namespace was 9 million tests at 1,000 tenants.
+    by_namespace: dict[str, list[Policy]] = {}
+    for p in f.analysed.policies:
+        if p.pod_selector.is_empty:
+            by_namespace.setdefault(p.namespace, []).append(p)
     for ns in sorted(f.tenants):
         missing = []
         for direction in ("ingress", "egress"):
-            if not any(p.namespace == ns and p.pod_selector.is_empty and _denies_all(p, direction)
-                       for p in f.analysed.policies):
+            if not any(_denies_all(p, direction) for p in by_namespace.get(ns, ())):
                 missing.append(direction)
         if missing:
             types = ", ".join(d.capitalize() for d in missing)
