@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -294,6 +295,34 @@ def test_a_pulumi_that_hangs_silently_is_killed_at_its_timeout(dev, tmp_path, mo
     assert time.monotonic() - started < 10
     assert result.returncode != 0
     assert result.stdout.splitlines()[-1] == "pulumi up --yes: killed after 2 s without finishing"
+
+
+def test_ctrl_c_reaches_pulumi_in_its_own_session_and_leaves_nothing_running(dev, tmp_path):
+    # pulumi runs in a session of its own (so a timeout can kill its plugins too), which the terminal's Ctrl-C no
+    # longer reaches by itself: the caller must pass it on, or pulumi would go on updating the cluster alone.
+    marker = tmp_path / "interrupted"
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!/bin/sh\ntrap 'echo interrupted > {marker}; exit 130' INT\necho started\n"
+                    "while :; do sleep 0.1; done\n")
+    fake.chmod(0o755)
+    script = (
+        "import sys\nfrom pathlib import Path\nimport tenancy.lab.build as build\n"
+        f"build.binary_path = lambda name: Path({str(fake)!r})\n"
+        "from tenancy.lab import deploy\nfrom tenancy.lab.state import LabState\n"
+        f"ws = deploy.Workspace(LabState.load(Path({str(dev.workdir)!r})), {dev.stack!r}, Path({str(REPO_ROOT)!r}))\n"
+        "ws.pulumi('up', '--yes', stream=True, timeout=120)\n")
+    caller = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE, text=True)
+    try:
+        assert caller.stderr is not None
+        assert caller.stderr.readline().strip() == "started"
+        caller.send_signal(signal.SIGINT)
+        caller.wait(timeout=30)
+    finally:
+        caller.kill()
+    assert caller.returncode != 0
+    assert marker.read_text().strip() == "interrupted"
+    running = subprocess.run(["pgrep", "-f", str(fake)], capture_output=True, text=True)
+    assert running.stdout == ""
 
 
 def test_destroy_of_dev_leaves_no_tenant_object_behind(dev):
