@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import pickle
 import signal
+import sys
 from typing import Callable, Sequence, TypeVar
 
 T = TypeVar("T")
@@ -19,7 +20,9 @@ R = TypeVar("R")
 
 
 def worthwhile(total_bytes: int, threshold: int) -> bool:
-    return total_bytes >= threshold and hasattr(os, "fork") and len(os.sched_getaffinity(0)) > 1
+    # Linux only: macOS has fork but its system frameworks are not fork-safe (why multiprocessing spawns there),
+    # and sched_getaffinity, which counts the CPUs this process may really use, is Linux's.
+    return total_bytes >= threshold and sys.platform == "linux" and len(os.sched_getaffinity(0)) > 1
 
 
 def map_split(items: Sequence[T], fn: Callable[[T], R], split: int) -> list[R]:

@@ -73,3 +73,12 @@ def test_a_large_read_gives_the_same_documents_and_problems_in_the_same_order(tm
     assert split == serial and len(serial) == 600
     assert split_problems == serial_problems and len(serial_problems) == 3
     assert 0 < splits[0] < 14  # the child did parse a part
+
+
+@pytest.mark.parametrize("platform, cpus, expected", [("linux", {0, 1}, True), ("linux", {0}, False),
+                                                      ("darwin", {0, 1}, False)])
+def test_a_child_is_forked_only_on_linux_with_a_second_cpu(monkeypatch, platform, cpus, expected):
+    monkeypatch.setattr(forked.sys, "platform", platform)
+    monkeypatch.setattr(forked.os, "sched_getaffinity", lambda pid: cpus, raising=False)
+    assert forked.worthwhile(10 << 20, 4 << 20) is expected
+    assert forked.worthwhile(1 << 20, 4 << 20) is False
