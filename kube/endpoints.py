@@ -17,6 +17,10 @@ import ipaddress
 from dataclasses import dataclass
 from enum import Enum
 
+# An address or a network of either IP family: the types every room passes addresses and CIDRs as.
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 ADDRESS_PREFIX = "ip:"
 BLOCK_PREFIX = "cidr:"
 NAMESPACE_PREFIX = "ns:"
@@ -60,7 +64,7 @@ class Endpoint:
         return cls(EndpointKind.NAMESPACE, namespace, namespace)
 
     @classmethod
-    def of_address(cls, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> Endpoint:
+    def of_address(cls, address: Address) -> Endpoint:
         return cls(EndpointKind.ADDRESS, None, str(address))
 
     @property
@@ -81,7 +85,7 @@ class Endpoint:
         """What a listing groups it under: a workload's or namespace node's namespace, else the endpoint itself."""
         return self.namespace if self.namespace is not None else str(self)
 
-    def address(self) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    def address(self) -> Address:
         """The address of an `ip:` endpoint (ValueError for other kinds or an unparsable address)."""
         if self.kind is not EndpointKind.ADDRESS:
             raise ValueError(f"{self} is not an address")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipaddress
 from typing import Sequence
 
+from kube.endpoints import Network
 from kube.labels import proxy_selector, tier_selector
-from stackconfig.types import Network
 from policies.flows import Pods
 from policies.manifest import network_policy, tcp
 

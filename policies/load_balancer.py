@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from kube.endpoints import Network
 from kube.labels import tier_selector, workload_name
-from stackconfig.types import Network
 from policies.manifest import network_policy, tcp
 
 

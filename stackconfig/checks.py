@@ -6,10 +6,10 @@ import posixpath
 from fractions import Fraction
 from typing import Iterator, Sequence
 
+from kube.endpoints import Network
 from stackconfig import cni
 from stackconfig.models import App, StackConfig, TenantConfig
 from stackconfig.quantity import format_quantity, parse_quantity
-from stackconfig.types import Network
 
 TENANTS = "tenancy:tenants"
 CLUSTER = "tenancy:cluster"

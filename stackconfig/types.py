@@ -11,8 +11,7 @@ from pydantic import BeforeValidator, PlainSerializer
 # Kubernetes' name and label syntax is decided in one place (the engine's loader uses it too); this module only
 # words the answer for a config path.
 from kube import names
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+from kube.endpoints import Network
 
 # Kubernetes' quantity grammar (resource.Quantity): a decimal number, then a binary or decimal SI suffix or a
 # decimal exponent (`1e3`, `2E-3`).

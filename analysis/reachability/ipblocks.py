@@ -11,10 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from kube.endpoints import ADDRESS_PREFIX, Endpoint
+from kube.endpoints import ADDRESS_PREFIX, Address, Endpoint, Network
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 @dataclass(frozen=True)
