@@ -7,12 +7,11 @@ from collections import defaultdict
 from typing import Sequence
 
 from policies.egress_proxy import ALWAYS_EXCLUDED
-from kube.endpoints import Endpoint
+from kube.endpoints import Endpoint, Network
 from kube.labels import PROXY_NAME, workload_name
 from analysis.checks.cluster_context import dns_endpoint, monitoring_endpoint
 from analysis.reachability import PortSet
 from stackconfig.models import StackConfig
-from stackconfig.types import Network
 
 Flows = dict[tuple[str, str], PortSet]
 
@@ -50,13 +49,13 @@ def declared_flows(config: StackConfig, externals: list[str]) -> Flows:
     cluster = config.cluster
     proxy = cluster.egress_proxy
     proxy_endpoint = f"{proxy.namespace}/{PROXY_NAME}"
-    flows: dict[tuple[str, str], set[tuple[str, int]]] = defaultdict(set)
-    dns = {("UDP", cluster.dns.port), ("TCP", cluster.dns.port)}
+    flows: Flows = defaultdict(PortSet)
+    dns = PortSet.of(("UDP", "TCP"), cluster.dns.port)
     if proxy.enabled:
         flows[(proxy_endpoint, dns_endpoint(cluster))] |= dns
         for address in externals:
             if _internet(address, proxy.cluster_cidrs):
-                flows[(proxy_endpoint, _address(address))] |= {("TCP", p) for p in proxy.internet_ports}
+                flows[(proxy_endpoint, _address(address))] |= PortSet.of("TCP", *proxy.internet_ports)
     for tenant in config.tenants:
         for app in tenant.apps:
             def ep(tier: str, ns: str = tenant.name, name: str = app.name) -> str:
@@ -64,27 +63,21 @@ def declared_flows(config: StackConfig, externals: list[str]) -> Flows:
 
             for tier in ("frontend", "backend", "database"):
                 flows[(ep(tier), dns_endpoint(cluster))] |= dns
-                flows[(monitoring_endpoint(cluster), ep(tier))].add(("TCP", app.metrics_port))
-            flows[(ep("frontend"), ep("backend"))].add(("TCP", app.backend.port))
-            flows[(ep("backend"), ep("database"))].add(("TCP", app.database.port))
+                flows[(monitoring_endpoint(cluster), ep(tier))] |= PortSet.of("TCP", app.metrics_port)
+            flows[(ep("frontend"), ep("backend"))] |= PortSet.of("TCP", app.backend.port)
+            flows[(ep("backend"), ep("database"))] |= PortSet.of("TCP", app.database.port)
             if app.backend.internet_egress:
-                flows[(ep("backend"), proxy_endpoint)].add(("TCP", proxy.port))
+                flows[(ep("backend"), proxy_endpoint)] |= PortSet.of("TCP", proxy.port)
             if app.frontend.load_balancer:
                 ranges = app.frontend.load_balancer.source_ranges
                 for address in externals:
                     if any(ipaddress.ip_address(address) in r for r in ranges):
-                        flows[(_address(address), ep("frontend"))].add(("TCP", app.frontend.port))
+                        flows[(_address(address), ep("frontend"))] |= PortSet.of("TCP", app.frontend.port)
             for consumer in app.consumers:
-                flows[(ep(consumer.tier, consumer.tenant, consumer.app), ep("backend"))].add(("TCP", app.backend.port))
-    return {pair: _port_set(ports) for pair, ports in flows.items()}
+                flows[(ep(consumer.tier, consumer.tenant, consumer.app), ep("backend"))] |= PortSet.of(
+                    "TCP", app.backend.port)
+    return dict(flows)
 
 
 def _address(address: str) -> str:
     return str(Endpoint.of_address(ipaddress.ip_address(address)))
-
-
-def _port_set(ports: set[tuple[str, int]]) -> PortSet:
-    ranges: dict[str, list[tuple[int, int]]] = {}
-    for proto, port in sorted(ports):
-        ranges.setdefault(proto, []).append((port, port))
-    return PortSet(ranges)

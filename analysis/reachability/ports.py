@@ -116,6 +116,12 @@ class PortSet:
         return cls()
 
     @classmethod
+    def of(cls, protocols: str | Iterable[str], *ports: int) -> "PortSet":
+        """Single ports: `PortSet.of("TCP", 80, 443)`, `PortSet.of(("UDP", "TCP"), 53)`."""
+        chosen = (protocols,) if isinstance(protocols, str) else tuple(protocols)
+        return cls({proto: [(p, p) for p in ports] for proto in chosen})
+
+    @classmethod
     def parse(cls, text: str) -> "PortSet":
         """Inverse of `str()`: "all", "TCP 5432", "TCP 8000-8080, UDP 53", "TCP all"."""
         text = text.strip()

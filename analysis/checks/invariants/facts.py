@@ -50,7 +50,7 @@ NOTHING = PortSet()
 
 
 def tcp(port: int | None) -> PortSet:
-    return PortSet({"TCP": [(port, port)]}) if port else PortSet()
+    return PortSet.of("TCP", port) if port else PortSet()
 
 
 def _selector(labels: dict[str, str]) -> Selector:
@@ -195,7 +195,7 @@ class DeclaredIntent(Intent):
 
     def load_balancer_ranges(self, f: Facts, t: Tier) -> list[Network]:
         lb = self.apps[(t.tenant, t.app)].frontend.load_balancer
-        return [ipaddress.ip_network(c) for c in (lb.source_ranges if lb else ())]
+        return list(lb.source_ranges) if lb else []
 
     def internet_egress(self, f: Facts, w: Workload) -> bool:
         t = f.tier(w)
@@ -351,7 +351,7 @@ class Facts:
 
     @cached_property
     def forbidden_to_proxy(self) -> list[Network]:
-        return [ipaddress.ip_network(c) for c in (*self.cluster_config.egress_proxy.cluster_cidrs, *ALWAYS_EXCLUDED)]
+        return [*self.cluster_config.egress_proxy.cluster_cidrs, *ALWAYS_EXCLUDED]
 
     def workload(self, endpoint: str) -> Workload | None:
         return self.workloads.get(endpoint)
@@ -398,7 +398,7 @@ class Facts:
     @property
     def dns_ports(self) -> PortSet:
         port = self.cluster_config.dns.port
-        return PortSet({"UDP": [(port, port)], "TCP": [(port, port)]})
+        return PortSet.of(("UDP", "TCP"), port)
 
     def declared_consumer_ports(self, src: Workload, dst: Workload) -> PortSet:
         """Ports on which `src` (of another tenant) is declared a consumer of `dst`."""
@@ -477,10 +477,9 @@ class Facts:
         # Tenants share load-balancer ranges and their policies repeat the same few ipBlocks: each distinct zone
         # and block is carved once (at 300 tenants, 90,000 carvings became a few dozen).
         zones = sorted(set(zones), key=lambda z: (z.version, z))
-        blocks = {(peer.ip_block.cidr, peer.ip_block.excepts): peer.ip_block
-                  for policy in self.analysed.policies for rule in (*policy.ingress, *policy.egress)
+        blocks = {peer.ip_block for policy in self.analysed.policies for rule in (*policy.ingress, *policy.egress)
                   for peer in rule.peers or () if peer.ip_block is not None}
-        for block in blocks.values():
+        for block in blocks:
             regions = [_carve(block.cidr, [*block.excepts, *zones])]
             for zone in zones:
                 if zone.version != block.cidr.version or not zone.overlaps(block.cidr):

@@ -189,3 +189,9 @@ def test_addresses():
     assert str(parse_address("2001:DB8::1")) == "2001:db8::1"
     with pytest.raises(ValueError):
         parse_address("ip:10.0.0")
+
+
+def test_portset_of_single_ports():
+    assert PortSet.of("TCP", 443, 80) == PortSet.parse("TCP 80, TCP 443")
+    assert PortSet.of(("UDP", "TCP"), 53) == PortSet.parse("TCP 53, UDP 53")
+    assert PortSet.of("TCP") == PortSet()
