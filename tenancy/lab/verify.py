@@ -158,7 +158,7 @@ def _policy_of_both_types_crosses(engine: Any, cluster: Any, outcome: Outcome, p
     if engine is None or Endpoint.parse(outcome.source).is_address or Endpoint.parse(outcome.destination).is_address:
         return False
     verdict = engine.verdict(outcome.source, outcome.destination, port[0], port[1])
-    both = {f"{p.namespace}/{p.name}" for p in cluster.policies if p.affects_ingress and p.affects_egress}
+    both = {p.ref for p in cluster.policies if p.affects_ingress and p.affects_egress}
     crossing = both & set(verdict.egress.selecting_policies) & set(verdict.ingress.selecting_policies)
     if not crossing:
         return False

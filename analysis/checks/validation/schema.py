@@ -67,6 +67,12 @@ def _path(parts: Any) -> str:
     return out
 
 
+def _schema_file(version: str, name: str) -> Any:
+    """A file of the strict schemas `validate` picks for `version` (memoised by kubernetes-validate's reader)."""
+    schema_dir = f"v{[v for v in _kv_utils.all_versions() if _kv_utils.major_minor(v) <= version][-1]}-local-strict"
+    return _kv_utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/{name}", version)
+
+
 @functools.lru_cache(maxsize=None)
 def _validator(version: str, api_version: str, kind: str) -> Any:
     """kubernetes-validate's strict validator for one kind, built once: its `validate` builds a new validator and
@@ -76,15 +82,13 @@ def _validator(version: str, api_version: str, kind: str) -> Any:
     import jsonschema
     from referencing import Registry, Resource
 
-    schema_dir = f"v{[v for v in _kv_utils.all_versions() if _kv_utils.major_minor(v) <= version][-1]}-local-strict"
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     try:
-        schema = _kv_utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/{kind.lower()}-{group_version}.json",
-                                           version)
+        schema = _schema_file(version, f"{kind.lower()}-{group_version}.json")
     except FileNotFoundError:
         raise kubernetes_validate.SchemaNotFoundError(version=version, kind=kind, api_version=api_version) from None
-    definitions = _kv_utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", version)
-    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    registry = Resource.from_contents(_schema_file(version, "_definitions.json")) @ (
+        Resource.from_contents(schema) @ Registry())
     return jsonschema.validators.Draft202012Validator(schema, registry=registry)
 
 
@@ -96,8 +100,7 @@ def _compiled(version: str, api_version: str, kind: str) -> Any:
     import fastjsonschema
 
     schema = _validator(version, api_version, kind).schema
-    schema_dir = f"v{[v for v in _kv_utils.all_versions() if _kv_utils.major_minor(v) <= version][-1]}-local-strict"
-    definitions = _kv_utils.schema_contents(f"kubernetes-json-schema/{schema_dir}/_definitions.json", version)["$defs"]
+    definitions = _schema_file(version, "_definitions.json")["$defs"]
     needed: set[str] = set()
     todo = _DEF_REF.findall(json.dumps(schema))
     while todo:
