@@ -56,6 +56,14 @@ class Endpoint:
         return cls(EndpointKind.WORKLOAD, namespace, name)
 
     @classmethod
+    def parse_or_none(cls, text: str) -> Endpoint | None:
+        """`parse`, with None for text of no form: for callers that word the refusal themselves."""
+        try:
+            return cls.parse(text)
+        except ValueError:
+            return None
+
+    @classmethod
     def workload(cls, namespace: str, name: str) -> Endpoint:
         return cls(EndpointKind.WORKLOAD, namespace, name)
 

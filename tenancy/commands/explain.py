@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             engine.resolve(name)
         except UnknownEndpoint as exc:
-            endpoint = _endpoint_or_none(name)
+            endpoint = Endpoint.parse_or_none(name)
             if endpoint is not None and endpoint.is_workload and endpoint.namespace not in engine.cluster.namespaces:
                 error(f"unknown endpoint {name!r}: namespace {endpoint.namespace!r} is not in the input")
             else:
@@ -54,10 +54,3 @@ def run(args: argparse.Namespace) -> int:
     verdict = engine.verdict(args.src, args.dst, port, proto)
     print(verdict_text(verdict))
     return EXIT_VIOLATIONS if args.exit_code and not verdict.allowed else EXIT_OK
-
-
-def _endpoint_or_none(text: str) -> Endpoint | None:
-    try:
-        return Endpoint.parse(text)
-    except ValueError:
-        return None

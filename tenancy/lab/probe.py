@@ -76,10 +76,7 @@ class Lab:
         return str(ip)
 
     def resolve(self, endpoint: str, avoid_uid: str = "") -> ProbeEnd:
-        try:
-            parsed = Endpoint.parse(endpoint)
-        except ValueError:
-            parsed = None
+        parsed = Endpoint.parse_or_none(endpoint)
         if parsed is not None and parsed.is_address:
             return ProbeEnd(self.names.outside, self._outside_address(parsed.name), True)
         if parsed is None or not parsed.is_workload or "/" in parsed.name:

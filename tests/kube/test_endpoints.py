@@ -51,3 +51,8 @@ def test_group_is_the_namespace_or_the_external_endpoint_itself(text, group):
 def test_constructors_write_what_parse_reads():
     assert str(Endpoint.namespace_node("acme")) == "ns:acme"
     assert str(Endpoint.of_address(ipaddress.ip_address("2001:db8::1"))) == "ip:2001:db8::1"
+
+
+def test_parse_or_none_is_parse_without_the_error():
+    assert Endpoint.parse_or_none("acme/shop") == Endpoint.parse("acme/shop")
+    assert Endpoint.parse_or_none("shop") is None
