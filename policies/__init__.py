@@ -5,6 +5,6 @@ Every builder returns a complete `networking.k8s.io/v1` NetworkPolicy (or, for t
 offline render and the tests all see the very same object. Each docstring names the seed scenario it answers.
 """
 
-from policies.compose import app_policies, cluster_policies, platform_policies, tenant_policies
+from policies.compose import admission_policies, app_policies, cluster_policies, platform_policies, tenant_policies
 
-__all__ = ["app_policies", "cluster_policies", "platform_policies", "tenant_policies"]
+__all__ = ["admission_policies", "app_policies", "cluster_policies", "platform_policies", "tenant_policies"]

@@ -17,7 +17,8 @@ from policies.load_balancer import load_balancer_ingress
 from policies.monitoring import monitoring_ingress
 from policies.monitoring_pass import monitoring_passes
 from policies.tenant_boundary import PlatformService, tenant_boundary
-from stackconfig.cni import NO_ADMIN_POLICIES
+from policies.tenant_admission import tenant_ingress_admission
+from stackconfig.cni import NO_ADMIN_POLICIES, tenant_admission_supported
 from stackconfig.models import App, ClusterConfig, StackConfig, TenantConfig
 
 
@@ -113,3 +114,12 @@ def cluster_policies(config: StackConfig) -> list[dict]:
     for policy in policies:
         check_size(policy, LIMITS[api])
     return [as_api(policy, api) for policy in policies]
+
+
+def admission_policies(config: StackConfig) -> list[dict]:
+    """With the cluster policies, the admission policy that refuses tenants' NetworkPolicies admitting addresses
+    (the one widening the cluster policies cannot deny); none below Kubernetes 1.30, with a config warning."""
+    cluster = config.cluster
+    if cluster.admin_policy_api == NO_ADMIN_POLICIES or not tenant_admission_supported(cluster.kubernetes_version):
+        return []
+    return tenant_ingress_admission(cluster.admin_policy_api)

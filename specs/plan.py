@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Sequence
 
-from policies import app_policies, cluster_policies, platform_policies, tenant_policies
+from policies import admission_policies, app_policies, cluster_policies, platform_policies, tenant_policies
 from specs import tenant as tenant_specs
 from specs import workloads
 from stackconfig.models import App, ClusterConfig, StackConfig, TenantConfig
@@ -78,8 +78,9 @@ def app_objects(tenant: TenantConfig, app: App, cluster: ClusterConfig) -> AppOb
 
 
 def cluster_policy_objects(config: StackConfig) -> list[dict]:
-    """The admin- and baseline-tier cluster policies (none with `adminPolicies: none`)."""
-    return cluster_policies(config)
+    """The admin- and baseline-tier cluster policies and the admission policy for tenants' NetworkPolicies that
+    completes them (none with `adminPolicies: none`)."""
+    return [*cluster_policies(config), *admission_policies(config)]
 
 
 def stack_objects(config: StackConfig) -> list[dict]:

@@ -88,9 +88,13 @@ def admin_policy_warnings(config: StackConfig) -> list[str]:
     if defaulted_to_none and support is not cni.CniSupport.NON_ENFORCING:
         return [f"{CLUSTER}.adminPolicies: {cni.admin_policies_default_message(cluster.cni)}"]
     unimplemented = chosen not in (None, cni.NO_ADMIN_POLICIES) and chosen not in cni.admin_policy_apis(cluster.cni)
+    warnings = []
     if unimplemented and (support is cni.CniSupport.UNKNOWN or cluster.allow_unenforced_policies):
-        return [f"{CLUSTER}.adminPolicies: {cni.admin_policies_unverified_message(cluster.cni, str(chosen))}"]
-    return []
+        warnings.append(f"{CLUSTER}.adminPolicies: {cni.admin_policies_unverified_message(cluster.cni, str(chosen))}")
+    if cluster.admin_policy_api != cni.NO_ADMIN_POLICIES and not cni.tenant_admission_supported(cluster.kubernetes_version):
+        warnings.append(f"{CLUSTER}.kubernetesVersion: "
+                        f"{cni.tenant_admission_unsupported_message(cluster.kubernetes_version)}")
+    return warnings
 
 
 def _admin_policy_problems(config: StackConfig) -> Iterator[str]:

@@ -125,6 +125,22 @@ def admin_policies_unsupported_message(cni: str, api: str) -> str:
             "acknowledge that they are not enforced")
 
 
+# The admission policy that keeps tenants' NetworkPolicies from admitting addresses (policies/tenant_admission.py)
+# is a ValidatingAdmissionPolicy v1: served from Kubernetes 1.30 on.
+ADMISSION_MINIMUM_MINOR = 30
+
+
+def tenant_admission_supported(kubernetes_version: str) -> bool:
+    return int(kubernetes_version.split(".")[1]) >= ADMISSION_MINIMUM_MINOR
+
+
+def tenant_admission_unsupported_message(kubernetes_version: str) -> str:
+    return (f"no admission policy for tenants' NetworkPolicies: ValidatingAdmissionPolicy v1 needs Kubernetes "
+            f"1.{ADMISSION_MINIMUM_MINOR} or later and kubernetesVersion is {kubernetes_version}, so a tenant's "
+            "NetworkPolicy can still admit ingress from addresses outside the cluster (no cluster policy can deny "
+            "that); `tenancy check` reports such policies as tenant-authored-widening")
+
+
 def admin_policies_unverified_message(cni: str, api: str) -> str:
     if classify(cni) is CniSupport.UNKNOWN:
         return (f"cannot tell whether CNI '{cni}' implements {api}; the cluster policies are rendered, verify that "
