@@ -10,7 +10,9 @@ planted policy selects every pod of its namespace and is one of:
 - namespaces: ingress from and/or egress to `namespaceSelector: {}`, or another tenant's namespace by its
   `kubernetes.io/metadata.name` (which only the API server sets) or by its `tenancy/tenant` label (which anyone
   creating a namespace can copy);
-- ip-block: ingress from and/or egress to `0.0.0.0/0`.
+- ip-block: ingress from and/or egress to `0.0.0.0/0`;
+
+and is either a proposal (a manifest yet to be applied) or stored (read from a cluster: it carries a `uid`).
 
 What each plant opens is worked out below from NetworkPolicy semantics alone (`Plant`, `Expected`): a flow needs
 both ends to admit it, the program's own policies admit nothing beyond the declared flows, the platform's DNS and
@@ -18,7 +20,9 @@ monitoring pods have no policies (they send and receive freely), a tenant's pods
 default-deny (its DNS and monitoring policies select every pod), and a selector that can match a pod in a new
 namespace gets a witness there (see `analysis.reachability.witnesses`). Then:
 
-- with admin policies (ClusterNetworkPolicy or AdminNetworkPolicy): no KEPT invariant breaks; every flow beyond
+- with admin policies (ClusterNetworkPolicy or AdminNetworkPolicy), the admission policy that comes with them
+  refuses a proposed plant with an ingress rule that admits addresses (allow-all, ip-block with ingress): it is
+  left out and noted as refused; of the rest, no KEPT invariant breaks; every flow beyond
   the program's own is external ingress or stays within one namespace; what breaks is exactly those gaps; each
   plant that opens such a flow is a `tenant-authored-widening` violation naming the gap, and each plant whose
   cross-namespace attempt the admin tier stops gets a note naming the cluster policy;
@@ -66,6 +70,7 @@ class Plant:
     egress: bool = True
     target: str | None = None  # namespaces: another tenant's namespace, or None for every namespace
     by_label: bool = False  # the target chosen by its tenancy/tenant label rather than its name
+    stored: bool = False  # read from a cluster (it has a uid), not a manifest yet to be applied
 
     @property
     def ref(self) -> str:
@@ -86,8 +91,13 @@ class Plant:
                 key = TENANT if self.by_label else NAMESPACE_NAME
                 rule = {field: [{"namespaceSelector": {"matchLabels": {key: self.target}}}]}
             spec[direction.lower()] = [rule]
-        return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                "metadata": {"name": self.name, "namespace": self.namespace}, "spec": spec}
+        metadata = {"name": self.name, "namespace": self.namespace, **({"uid": f"uid-{self.name}"} if self.stored else {})}
+        return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": metadata, "spec": spec}
+
+    @property
+    def refused_to_tenants(self) -> bool:
+        """The admission policy's validations fail: some ingress rule has no `from`, or an ipBlock in it."""
+        return self.ingress and self.kind in ("allow-all", "ip-block")
 
     # What the policy admits, by kind of peer. Tenant namespaces carry both their name and tenancy/tenant labels.
 
@@ -233,14 +243,16 @@ def few_tenants(raw: dict[str, Any]) -> dict[str, Any]:
 def plant(draw, namespace: str, index: int, tenants: list[str]) -> Plant:
     kind = draw(st.sampled_from(["allow-all", "namespaces", "ip-block"]))
     name = f"plant-{index}-{kind}"
+    stored = draw(st.booleans())
     if kind == "allow-all":
-        return Plant(namespace, name, kind)
+        return Plant(namespace, name, kind, stored=stored)
     ingress, egress = draw(st.sampled_from([(True, False), (False, True), (True, True)]))
     if kind == "ip-block":
-        return Plant(namespace, name, kind, ingress, egress)
+        return Plant(namespace, name, kind, ingress, egress, stored=stored)
     others = [t for t in tenants if t != namespace]
     target = draw(st.one_of(st.none(), st.sampled_from(others)))
-    return Plant(namespace, name, kind, ingress, egress, target, by_label=target is not None and draw(st.booleans()))
+    return Plant(namespace, name, kind, ingress, egress, target, by_label=target is not None and draw(st.booleans()),
+                 stored=stored)
 
 
 @st.composite
@@ -271,15 +283,17 @@ def noted_refs(notes: list[str]) -> set[str]:
     return {n[len(prefix):].split(":")[0] for n in notes}
 
 
-def assert_text_rules(found: list[Violation], s: Scenario) -> None:
+def assert_text_rules(found: list[Violation], s: Scenario, want: Expected) -> None:
     assert subjects(found, "tenant-default-deny") == {f"Namespace {ns}" for ns in s.deleted}
-    assert subjects(found, "open-world-ingress") == s.expected.open_world()
+    assert subjects(found, "open-world-ingress") == want.open_world()
 
 
 @SETTINGS
 @given(scenario())
 def test_with_admin_policies_plants_open_only_the_documented_gaps(s: Scenario) -> None:
-    want = s.expected
+    # A proposal the admission policy refuses never reaches the cluster: the account is of the other plants.
+    left_out = {p.ref for p in s.plants if p.refused_to_tenants and not p.stored}
+    want = Expected([p for p in s.plants if p.ref not in left_out], s.expected.tenants)
     for api in ADMIN_APIS:
         config = s.config(api)
         manifests = s.manifests(config)
@@ -289,7 +303,7 @@ def test_with_admin_policies_plants_open_only_the_documented_gaps(s: Scenario) -
         # The admin tier keeps every invariant about flows across a namespace boundary.
         assert not rules_of(found) & set(KEPT), [str(v) for v in found if v.rule in KEPT]
         assert rules_of(found) <= {*FLOW_GAPS, *TEXT_RULES, WIDENING}, api
-        assert_text_rules(found, s)
+        assert_text_rules(found, s, want)
 
         # Flow by flow: whatever is open beyond the program's own policies is ingress from an address or stays in
         # one namespace, and lands in a namespace where a plant opens such a gap.
@@ -309,7 +323,7 @@ def test_with_admin_policies_plants_open_only_the_documented_gaps(s: Scenario) -
                 src, dst = v.subject.split(" -> ")
                 assert src.startswith("ip:") or namespace_of(src) == namespace_of(dst), v
                 assert namespace_of(dst) in gaps, v
-        assert ("frontend-external-ingress" in rules_of(found)) == any(p.external_ingress for p in s.plants)
+        assert ("frontend-external-ingress" in rules_of(found)) == any(p.external_ingress for p in want.plants)
         assert ("database-ingress" in rules_of(found)) == want.database_reached(admin=True)
 
         # Every plant that opens a gap is a violation saying which gap no admin rule can close.
@@ -320,16 +334,21 @@ def test_with_admin_policies_plants_open_only_the_documented_gaps(s: Scenario) -
                 why = widenings[p.ref].why
                 assert (EXTERNAL_INGRESS_UNSTOPPABLE in why) == p.external_ingress, why
                 assert (SAME_NAMESPACE_UNSTOPPABLE in why) == want.same_namespace(p), why
+                assert ("admission refuses it to tenants" in why) == p.refused_to_tenants, why
 
-        # Every plant whose attempt across a boundary the admin tier stops gets a note naming the rule.
-        assert noted_refs(notes) == want.refs(want.stopped_by_admin_policies), notes
+        # Every refused proposal gets a note saying so; every plant whose attempt across a boundary the admin tier
+        # stops gets a note naming the rule.
+        refusals = [n for n in notes if ": refused at admission to tenants by " in n]
+        assert noted_refs(refusals) == left_out, notes
+        stops = [n for n in notes if n not in refusals]
+        assert noted_refs(stops) == want.refs(want.stopped_by_admin_policies), notes
         assert len(notes) == len(noted_refs(notes))
         kind = "ClusterNetworkPolicy" if api == "ClusterNetworkPolicy" else "AdminNetworkPolicy"
-        for note in notes:
+        for note in stops:
             assert "; stopped by " in note and f"{kind}/" in note, note
 
         # Found one way or the other: every plant that opens anything, and no other.
-        assert set(widenings) | noted_refs(notes) == want.refs(want.tries)
+        assert set(widenings) | noted_refs(stops) == want.refs(want.tries)
 
 
 @SETTINGS
@@ -342,7 +361,7 @@ def test_without_admin_policies_the_same_plants_break_the_kept_invariants(s: Sce
     found = check(s.manifests(config), config, notes=notes)
 
     assert rules_of(found) <= {*KEPT, *FLOW_GAPS, *TEXT_RULES, WIDENING}
-    assert_text_rules(found, s)
+    assert_text_rules(found, s, want)
     # Exactly the invariants the openings reach: an allow-all or egress to 0.0.0.0/0 anywhere breaks
     # egress-via-proxy; ingress from every namespace breaks monitoring-metrics-only; two tenants opening towards
     # each other break cross-tenant-flow. Nothing touches DNS or the proxy's own egress.

@@ -38,8 +38,20 @@ def write(tmp_path: Path, manifests: list[dict]) -> str:
 @pytest.fixture
 def manifests(dev):
     # The namespace policies alone: each case breaks one invariant through them, and dev's admin-tier cluster
-    # policies would stop some of those widenings (tests/program/test_cluster_policies.py shows that they do).
-    return copy.deepcopy([m for m in dev.manifests() if not is_custom_resource(m)])
+    # policies and its admission policy would stop some of those widenings (tests/program/test_cluster_policies.py
+    # and tests/analysis/checks/test_tenant_proof.py show that they do).
+    return copy.deepcopy([m for m in dev.manifests() if not is_custom_resource(m)
+                          and not m["kind"].startswith("ValidatingAdmissionPolicy")])
+
+
+def test_a_tenant_s_proposal_the_admission_policy_refuses_is_a_note_not_a_violation(dev, tmp_path, capsys):
+    proposal = netpol("acme", "allow-all", {"podSelector": {}, "ingress": [{}]})
+    code = main(["check", write(tmp_path, [*dev.manifests(), proposal]), "--stack", "dev"])
+    out, err = capsys.readouterr()
+    assert (code, out) == (0, "")
+    assert ("note: tenant-authored-widening NetworkPolicy acme/allow-all: refused at admission to tenants by "
+            "ValidatingAdmissionPolicy/tenancy-tenant-ingress validations[0]: ") in err
+    assert "no violations" in err
 
 
 def test_the_dev_render_is_clean_against_its_stack_and_without_one(tmp_path, capsys):

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Iterable
 
+from analysis.checks.admission import Admission, Refusal, exists
 from analysis.checks.intent import PRIVATE_PROBES, PUBLIC_PROBES, probe_addresses
 from policies.egress_proxy import ALWAYS_EXCLUDED
 from kube.labels import (
@@ -312,6 +313,15 @@ class Facts:
         # The one place a stack config decides how intent is read; nothing below asks again.
         self.intent: Intent = DeclaredIntent(config) if config is not None else LabelledIntent()
         self.cluster_config = self.intent.cluster
+        # A tenant's NetworkPolicy the cluster's admission policy refuses to tenants: a proposal is left out (it
+        # could not be applied), one read from a cluster stays in (it is there); both are reported.
+        admission = Admission.of(manifests, lambda obj: not self.intent.is_program_policy(obj))
+        self.refused: list[tuple[dict, Refusal]] = []
+        if admission:
+            self.refused = [(m, r) for m in manifests if (r := admission.refusal(m)) is not None]
+            if any(not exists(m) for m, _ in self.refused):
+                left_out = {id(m) for m, _ in self.refused if not exists(m)}
+                manifests = [m for m in manifests if id(m) not in left_out]
         given = load_objects(manifests)
         self.context = self._missing_context(given)
         around = load_objects([*manifests, *self.context]) if self.context else given
@@ -324,6 +334,23 @@ class Facts:
         self.workloads: dict[str, Workload] = {w.endpoint: w for w in self.analysed.workloads}
         self.witness_endpoints = frozenset(w.endpoint for w in self.witnesses)
         self.witness_namespaces = frozenset(o["metadata"]["name"] for o in witness_objs if o["kind"] == "Namespace")
+
+    # ------------------------------------------------------------------------------------------------ admission
+
+    @staticmethod
+    def _ref(obj: dict) -> str:
+        metadata = obj.get("metadata") or {}
+        return f"{metadata.get('namespace')}/{metadata.get('name')}"
+
+    @cached_property
+    def refused_proposals(self) -> list[tuple[str, Refusal]]:
+        """(namespace/name, why) of the tenants' NetworkPolicies admission would refuse, left out of the verdicts."""
+        return sorted((self._ref(m), r) for m, r in self.refused if not exists(m))
+
+    @cached_property
+    def refused_but_present(self) -> dict[str, Refusal]:
+        """namespace/name -> why, of tenants' NetworkPolicies in the cluster that admission refuses to tenants."""
+        return {self._ref(m): r for m, r in self.refused if exists(m)}
 
     # ------------------------------------------------------------------------------------------------ context
 

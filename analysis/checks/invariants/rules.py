@@ -307,19 +307,23 @@ def tenant_authored_widening(f: Facts) -> Iterator[Violation]:
         if ref in by_ref and f.claims_program(by_ref[ref]):
             posing = " (it carries the program's managed-by label but is not what the program renders for this stack)"
         count = f"{len(flows)} flow{'s' if len(flows) > 1 else ''}"
+        refused = f.refused_but_present.get(ref)
+        admission = (f"; admission refuses it to tenants ({refused}): it was created before that policy or by "
+                     "someone who may write cluster policies" if refused else "")
         yield Violation("tenant-authored-widening", f"NetworkPolicy {ref}",
                         f"opens {count} the program's policies do not: {shown}{more}{posing}"
-                        + _unstoppable(f, [(s, d) for s, d, _ in flows]))
+                        + _unstoppable(f, [(s, d) for s, d, _ in flows]) + admission)
 
 
 # Why no cluster policy stops a widening, for the two kinds of flow the admin tier cannot (or by design does not)
 # decide; said only where cluster policies are in place, since without them nothing stops any widening.
 EXTERNAL_INGRESS_UNSTOPPABLE = (
     "no admin rule can stop ingress from external addresses (ClusterNetworkPolicy v1alpha2 and AdminNetworkPolicy "
-    "v1alpha1 have no address peer for ingress); use admission control")
+    "v1alpha1 have no address peer for ingress); the program's admission policy refuses such NetworkPolicies to "
+    "tenants from Kubernetes 1.30")
 SAME_NAMESPACE_UNSTOPPABLE = (
-    "no admin rule stops flows within one namespace (the admin tier leaves them to the tenant's own "
-    "NetworkPolicies by design); use admission control")
+    "no admin rule stops flows within one namespace: the admin tier leaves them to the tenant's own "
+    "NetworkPolicies, by design")
 
 
 def _unstoppable(f: Facts, flows: list[tuple[str, str]]) -> str:
@@ -335,9 +339,14 @@ def _unstoppable(f: Facts, flows: list[tuple[str, str]]) -> str:
 
 
 def tenant_authored_attempts(f: Facts) -> Iterator[str]:
-    """What a NetworkPolicy the program did not render tried to open and a cluster policy stops, one line per
-    policy: with the NetworkPolicies alone the flow would be open beyond the program's own; with the cluster
-    policies it is not, and the deciding cluster-policy rule is named. Not a violation: nothing opened."""
+    """What tenants tried and the cluster stops, one line per NetworkPolicy; not violations, since nothing opened:
+
+    - a proposed NetworkPolicy admission refuses to tenants (left out of the verdicts), with the refusal;
+    - a NetworkPolicy that with the NetworkPolicies alone would open flows beyond the program's own, which the
+      cluster policies do not let through, naming the deciding cluster-policy rule."""
+    for ref, refusal in f.refused_proposals:
+        yield (f"tenant-authored-widening NetworkPolicy {ref}: refused at admission to tenants by {refusal}; "
+               "left out of the verdicts, since a tenant cannot apply it")
     if not f.analysed.cluster_policies:
         return
     ours = f.program_policy_refs
