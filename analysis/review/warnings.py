@@ -158,16 +158,27 @@ def _tier_text(policy: ClusterPolicy) -> str:
     return f"{policy.tier} tier{prio}: decides cluster-wide, {when}"
 
 
+# Admission decides which NetworkPolicies tenants may write (policies/tenant_admission.py): no flow changes when it
+# goes, only what tenants can do next.
+ADMISSION_KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+
+
 def cluster_policy_warnings(old: Cluster, new: Cluster, diff: Diff) -> list[ReviewWarning]:
     """A change to a cluster policy (ClusterNetworkPolicy, AdminNetworkPolicy, BaselineAdminNetworkPolicy) is
     marked as such: it is cluster-scoped and outranks (Admin tier) or backs (Baseline tier) every namespace's
-    NetworkPolicies, so its reach is the whole cluster whatever the flows listed show."""
+    NetworkPolicies, so its reach is the whole cluster whatever the flows listed show. So is a change to an
+    admission policy, which no flow shows at all."""
     before = {p.ref: p for p in old.cluster_policies}
     after = {p.ref: p for p in new.cluster_policies}
     out = []
     for what, changes, side in (("added", diff.added, after), ("removed", diff.removed, before),
                                 ("changed", diff.changed, after)):
         for r in changes:
+            if r.kind in ADMISSION_KINDS:
+                out.append(ReviewWarning(CLUSTER_POLICY, r.ref, f"admission policy {r.kind}/{r.name} {what} "
+                                         "(cluster-wide: decides which objects the API server accepts, such as "
+                                         "the NetworkPolicies tenants may write)"))
+                continue
             policy = side.get(f"{r.kind}/{r.name}")
             if policy is None:
                 continue

@@ -60,3 +60,21 @@ def test_a_removed_cluster_policy_is_marked_and_namespace_policies_are_not():
     assert [w.message for w in r.warnings() if w.kind == CLUSTER_POLICY] == [
         "cluster policy ClusterNetworkPolicy/boundary removed (Admin tier, priority 10: decides cluster-wide, before "
         "every namespace's NetworkPolicies, which cannot override it)"]
+
+
+def test_a_removed_or_changed_admission_policy_is_marked_though_no_flow_changes():
+    from policies.tenant_admission import tenant_ingress_admission
+
+    admission = tenant_ingress_admission("ClusterNetworkPolicy")
+    r = review_clusters(load_objects(BASE + admission), load_objects(BASE), "dev")
+    assert r.diff.lost == [] and r.diff.gained == []
+    assert [(w.kind, w.subject) for w in r.warnings()] == [
+        (CLUSTER_POLICY, "ValidatingAdmissionPolicy tenancy-tenant-ingress"),
+        (CLUSTER_POLICY, "ValidatingAdmissionPolicyBinding tenancy-tenant-ingress")]
+    assert r.warnings()[0].message.startswith(
+        "admission policy ValidatingAdmissionPolicy/tenancy-tenant-ingress removed (cluster-wide: ")
+    warned = copy.deepcopy(admission)
+    warned[1]["spec"]["validationActions"] = ["Warn"]
+    changed = review_clusters(load_objects(BASE + admission), load_objects(BASE + warned), "dev")
+    assert [w.message.split(" (")[0] for w in changed.warnings()] == [
+        "admission policy ValidatingAdmissionPolicyBinding/tenancy-tenant-ingress changed"]
