@@ -102,6 +102,13 @@ DEFAULTED: dict[str, dict[str, Any]] = {
     "CronJob": {"spec.concurrencyPolicy": "Allow", "spec.failedJobsHistoryLimit": 1,
                 "spec.successfulJobsHistoryLimit": 3, "spec.suspend": False,
                 **_pod_template("spec.jobTemplate.spec.template.")},
+    # admissionregistration/v1 defaults.go: SetDefaults_ValidatingAdmissionPolicy(Binding), SetDefaults_NamedRuleWithOperations.
+    "ValidatingAdmissionPolicy": {"spec.matchConstraints.matchPolicy": "Equivalent",
+                                  "spec.matchConstraints.namespaceSelector": {},
+                                  "spec.matchConstraints.objectSelector": {},
+                                  "spec.matchConstraints.resourceRules[].scope": "*"},
+    "ValidatingAdmissionPolicyBinding": {"spec.matchResources.matchPolicy": "Equivalent",
+                                         "spec.matchResources.objectSelector": {}},
     "Pod": {"spec.nodeName": ASSIGNED, "spec.tolerations": ASSIGNED, "spec.volumes": ASSIGNED,
             "spec.serviceAccount": ASSIGNED, "spec.serviceAccountName": "default",
             "spec.containers[].volumeMounts": ASSIGNED, **_pod_template("")},
