@@ -143,7 +143,8 @@ def validate_stack(args: StackValidationArgs, report_violation: ReportViolation)
             objects.append((obj, resource.urn))
     rules = [r for r in RULES if r not in PER_OBJECT_RULES]
     try:
-        violations = check([o for o, _ in objects], stack_config(), rules)
+        # Pulumi applies every object as the platform, whom the admission policy for tenants does not restrict.
+        violations = check([o for o, _ in objects], stack_config(), rules, by_tenants=False)
     except ManifestError as exc:
         for problem in exc.problems:
             report_violation(f"cannot analyse the stack's objects: {problem}", None)

@@ -161,6 +161,23 @@ def test_stack_policy_reports_the_shared_checkers_violations_on_their_resource(d
     assert by_message[flow] is None  # a flow is the stack's, not one resource's
 
 
+def test_the_stack_policy_judges_what_pulumi_applies_which_tenants_admission_does_not_restrict(dev, stack_config):
+    # An allow-all ingress in the program itself: `pulumi up` would apply it as the platform, so the admission
+    # policy that refuses it to tenants (and makes `check` leave a tenant's proposal out) changes nothing here.
+    extra = copy.deepcopy(next(r for r in dev.recording.resources if r.name == "acme/allow-dns-egress"))
+    extra.name = "acme/everything-in"
+    extra.inputs["metadata"] = {"name": "everything-in", "namespace": "acme"}
+    extra.inputs["spec"] = {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{}]}
+    resources = [*dev.recording.resources, extra]
+    assert any(r.type.endswith(":ValidatingAdmissionPolicy") for r in resources)
+    reports = Reports()
+    policy(pack.STACK_POLICY).validate(stack_args(resources), reports)
+    widening = [m for m, _ in reports if m.startswith("tenant-authored-widening NetworkPolicy acme/everything-in:")]
+    assert widening and "frontend-external-ingress" in {m.split(" ")[0] for m, _ in reports}
+    manifests = [r.inputs for r in resources if r.type.startswith("kubernetes:")]
+    assert not [v for v in check(manifests, dev.parsed.config) if v.rule == "frontend-external-ingress"]
+
+
 def test_without_the_stacks_config_the_stack_policy_reads_the_programs_labels(dev, no_stack_config):
     assert pack.stack_config() is None
     resources = [r for r in dev.recording.resources if r.name != "globex/allow-dns-egress"]

@@ -309,7 +309,7 @@ class LabelledIntent(Intent):
 class Facts:
     """Built once per check; every rule reads from it. Raises ManifestError on unreadable manifests."""
 
-    def __init__(self, manifests: list[dict], config: StackConfig | None = None):
+    def __init__(self, manifests: list[dict], config: StackConfig | None = None, by_tenants: bool = True):
         # The one place a stack config decides how intent is read; nothing below asks again.
         self.intent: Intent = DeclaredIntent(config) if config is not None else LabelledIntent()
         self.cluster_config = self.intent.cluster
@@ -317,7 +317,7 @@ class Facts:
         # could not be applied), one read from a cluster stays in (it is there); both are reported.
         admission = Admission.of(manifests, lambda obj: not self.intent.is_program_policy(obj))
         self.refused: list[tuple[dict, Refusal]] = []
-        if admission:
+        if admission and by_tenants:
             self.refused = [(m, r) for m in manifests if (r := admission.refusal(m)) is not None]
             if any(not exists(m) for m, _ in self.refused):
                 left_out = {id(m) for m, _ in self.refused if not exists(m)}
