@@ -46,12 +46,19 @@ def manifests(dev):
 
 def test_a_tenant_s_proposal_the_admission_policy_refuses_is_a_note_not_a_violation(dev, tmp_path, capsys):
     proposal = netpol("acme", "allow-all", {"podSelector": {}, "ingress": [{}]})
-    code = main(["check", write(tmp_path, [*dev.manifests(), proposal]), "--stack", "dev"])
-    out, err = capsys.readouterr()
-    assert (code, out) == (0, "")
-    assert ("note: tenant-authored-widening NetworkPolicy acme/allow-all: refused at admission to tenants by "
-            "ValidatingAdmissionPolicy/tenancy-tenant-ingress validations[0]: ") in err
-    assert "no violations" in err
+    path = write(tmp_path, [*dev.manifests(), proposal])
+    for stack in (["--stack", "dev"], []):  # tenant-authored: not rendered for dev / without the program's label
+        code = main(["check", path, *stack])
+        out, err = capsys.readouterr()
+        assert (code, out) == (0, ""), stack
+        assert ("note: tenant-authored-widening NetworkPolicy acme/allow-all: refused at admission to tenants by "
+                "ValidatingAdmissionPolicy/tenancy-tenant-ingress validations[0]: ") in err
+        assert "no violations" in err
+    # Read from a cluster, the same policy is there: it counts.
+    stored = netpol("acme", "allow-all", {"podSelector": {}, "ingress": [{}]})
+    stored["metadata"]["uid"] = "0d2c1f5e-1111-4111-8111-000000000001"
+    code, lines = run_check(capsys, [write(tmp_path, [*dev.manifests(), stored])], "--stack", "dev")
+    assert code == 1 and any(line.startswith("frontend-external-ingress ip:") for line in lines), lines
 
 
 def test_the_dev_render_is_clean_against_its_stack_and_without_one(tmp_path, capsys):
