@@ -85,7 +85,7 @@ def test_dev_up_creates_exactly_the_render_and_the_dataplane_agrees(dev):
     assert "tenancy-guardrails@v0.1.0" in log  # the pack ran, and passed
     # A second `up` of the same stack changes nothing.
     noop = dev.workspace().pulumi("up", "--yes", "--non-interactive", "--stack", "dev")
-    assert noop.returncode == 0 and re.search(r"\b61 unchanged\b", noop.stdout), noop.stdout[-3000:]
+    assert noop.returncode == 0 and re.search(r"\b63 unchanged\b", noop.stdout), noop.stdout[-3000:]
 
 
 def test_staging_up_creates_exactly_the_render_and_the_dataplane_agrees(staging):
