@@ -133,7 +133,11 @@ def _parse_text(text: str, source: str, problems: list[str]) -> list[tuple[str, 
 PARALLEL_FROM_BYTES = 4 << 20
 
 
-def read_documents(paths: Iterable[str], problems: list[str]) -> list[tuple[str, Any]]:
+def read_documents(paths: Iterable[str], problems: list[str],
+                   validated: dict[str, list[str]] | None = None) -> list[tuple[str, Any]]:
+    """(location, object) of every document at `paths`. With `validated`, custom resources are checked against
+    their CRDs while the files are parsed, where a second process shares the work, and their problems are stored
+    there by location for `build_cluster`."""
     # Every file is read first, then parsed; `steps` keeps each problem where it occurred, so the lines come out
     # in the same order however the parsing is split.
     steps: list[str | tuple[str, str]] = []
@@ -153,31 +157,52 @@ def read_documents(paths: Iterable[str], problems: list[str]) -> list[tuple[str,
             steps.append(f"{f}: cannot read: {exc.strerror or exc}")
     steps += found
     texts = [step for step in steps if isinstance(step, tuple)]
-    parsed = iter(forked.map_split(texts, _parse_one, _split(texts)))
+    parse = _parse_one if validated is None else _parse_and_validate
+    parsed = iter(forked.map_split(texts, parse, _split(texts)))
     docs: list[tuple[str, Any]] = []
     for step in steps:
         if isinstance(step, str):
             problems.append(step)
             continue
-        file_docs, file_problems = next(parsed)
+        file_docs, file_problems, file_validated = next(parsed)
         docs += file_docs
         problems += file_problems
+        if validated is not None:
+            validated.update(file_validated)
     return docs
 
 
-def _parse_one(item: tuple[str, str]) -> tuple[list[tuple[str, Any]], list[str]]:
+def _parse_one(item: tuple[str, str]) -> tuple[list[tuple[str, Any]], list[str], dict[str, list[str]]]:
     problems: list[str] = []
-    return _parse_text(item[1], item[0], problems), problems
+    return _parse_text(item[1], item[0], problems), problems, {}
+
+
+def _parse_and_validate(item: tuple[str, str]) -> tuple[list[tuple[str, Any]], list[str], dict[str, list[str]]]:
+    docs, problems, validated = _parse_one(item)
+    for loc, obj in docs:
+        if isinstance(obj, dict) and customresources.is_custom_resource(obj):
+            validated[loc] = customresources.problems(obj)
+    return docs, problems, validated
+
+
+# Checking a custom resource against its CRD costs about what parsing this many bytes of YAML does: the split
+# weighs each by it, so that a file of cluster policies does not leave one process with most of the work.
+CUSTOM_RESOURCE_BYTES = 2000
+
+
+def _cost(text: str) -> int:
+    return len(text) + CUSTOM_RESOURCE_BYTES * text.count(customresources.GROUP + "/")
 
 
 def _split(texts: list[tuple[str, str]]) -> int:
-    """Where the child's half starts: half the bytes, or 0 (no child) when the input is small."""
-    total = sum(len(text) for _, text in texts)
-    if not forked.worthwhile(total, PARALLEL_FROM_BYTES):
+    """Where the child's half starts: half the work (bytes, and custom resources to check), or 0 (no child) when
+    the input is small."""
+    if not forked.worthwhile(sum(len(text) for _, text in texts), PARALLEL_FROM_BYTES):
         return 0
-    seen = 0
-    for i, (_, text) in enumerate(texts):
-        seen += len(text)
+    costs = [_cost(text) for _, text in texts]
+    total, seen = sum(costs), 0
+    for i, cost in enumerate(costs):
+        seen += cost
         if seen * 2 >= total:
             return i + 1
     return 0
@@ -442,9 +467,12 @@ def _node_addresses(pod: dict) -> tuple[Address, ...]:
     return tuple(out)
 
 
-def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = None) -> Cluster:
-    """Turn (location, object) pairs into a Cluster; raises ManifestError listing every problem."""
+def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = None,
+                  validated: Mapping[str, list[str]] | None = None) -> Cluster:
+    """Turn (location, object) pairs into a Cluster; raises ManifestError listing every problem. `validated`: the
+    CRD problems of custom resources already checked, by location (`read_documents`)."""
     problems = [] if problems is None else problems
+    validated = {} if validated is None else validated
     cluster = Cluster()
     skipped: Counter = Counter()
     declared_ns: dict[str, Namespace] = {}
@@ -475,7 +503,7 @@ def build_cluster(docs: Iterable[tuple[str, Any]], problems: list[str] | None = 
             # The network-policy-api kinds: the API server would check them against their CRD (any version it
             # does not serve is refused); the engine evaluates those it reads. Cluster-scoped, so a
             # metadata.namespace is ignored, as the API server does.
-            refused = customresources.problems(obj)
+            refused = validated[loc] if loc in validated else customresources.problems(obj)
             problems.extend(f"{loc}: {p}" for p in refused)
             if not refused and is_cluster_policy(kind, api):
                 cluster_raw[(kind, name)] = (obj, loc)
@@ -622,9 +650,10 @@ def gc_paused():
 def load_paths(paths: list[str]) -> Cluster:
     """Read manifests from files, directories (recursively: *.yaml, *.yml, *.json) or '-' (stdin)."""
     problems: list[str] = []
+    validated: dict[str, list[str]] = {}
     with gc_paused():
-        docs = read_documents(paths, problems)
-        return build_cluster(docs, problems)
+        docs = read_documents(paths, problems, validated)
+        return build_cluster(docs, problems, validated)
 
 
 def load_objects(objs: list[dict], source: str = "<memory>") -> Cluster:
