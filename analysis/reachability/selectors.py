@@ -194,6 +194,9 @@ def parse_labels(obj: object, path: str, problems: list[str]) -> dict[str, str]:
     labels = {}
     for key, value in obj.items():
         k = str(key)
+        if type(value) is str and k in _VALID_KEYS and value in _VALID_VALUES:
+            labels[k] = value  # the common case: no path is built for messages that will not be written
+            continue
         if _not_a_string(value, f"{path}[{k!r}]", problems):
             continue
         labels[k] = label_value(value)
@@ -210,13 +213,19 @@ def parse_selector(obj: object, path: str, problems: list[str]) -> Selector:
         problems.append(f"{path}: expected a label selector mapping, got {type(obj).__name__}")
         return EVERYTHING
     reqs: list[Requirement] = []
-    for k, v in parse_labels(obj.get("matchLabels"), f"{path}.matchLabels", problems).items():
-        reqs.append(Requirement(k, "In", frozenset([v]), from_match_labels=True))
+    match_labels = obj.get("matchLabels")
+    if match_labels is not None:
+        for k, v in parse_labels(match_labels, f"{path}.matchLabels", problems).items():
+            reqs.append(Requirement(k, "In", frozenset([v]), from_match_labels=True))
     exprs = obj.get("matchExpressions")
     if exprs is not None and not isinstance(exprs, list):
         problems.append(f"{path}.matchExpressions: expected a list, got {type(exprs).__name__}")
         exprs = None
     for i, expr in enumerate(exprs or ()):
+        known = _known_requirement(expr)
+        if known is not None:
+            reqs.append(known)
+            continue
         epath = f"{path}.matchExpressions[{i}]"
         if not isinstance(expr, dict):
             problems.append(f"{epath}: expected a mapping, got {type(expr).__name__}")
@@ -245,5 +254,23 @@ def parse_selector(obj: object, path: str, problems: list[str]) -> Selector:
             continue
         reqs.append(Requirement(key, op, frozenset(values)))
     # Order-independent identity lets the index memoise equal selectors written differently.
-    reqs.sort(key=lambda r: (r.key, r.operator, sorted(r.values)))
+    if len(reqs) > 1:
+        reqs.sort(key=lambda r: (r.key, r.operator, sorted(r.values)))
     return Selector(tuple(reqs))
+
+
+def _known_requirement(expr: object) -> Requirement | None:
+    """The requirement `expr` states when it is well-formed with a key and values seen valid before (the common
+    case); None sends it through the checks that word the problems."""
+    if type(expr) is not dict:
+        return None
+    key, op, values = expr.get("key"), expr.get("operator"), expr.get("values")
+    if type(key) is not str or key not in _VALID_KEYS or op not in OPERATORS:
+        return None
+    if values is None:
+        values = []
+    elif type(values) is not list or not all(type(v) is str and v in _VALID_VALUES for v in values):
+        return None
+    if bool(values) != (op in ("In", "NotIn")):
+        return None
+    return Requirement(key, op, frozenset(values))

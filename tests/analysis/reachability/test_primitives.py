@@ -195,3 +195,25 @@ def test_portset_of_single_ports():
     assert PortSet.of("TCP", 443, 80) == PortSet.parse("TCP 80, TCP 443")
     assert PortSet.of(("UDP", "TCP"), 53) == PortSet.parse("TCP 53, UDP 53")
     assert PortSet.of("TCP") == PortSet()
+
+
+SELECTORS = [
+    {"matchLabels": {"app": "web", "tier": "frontend"}},
+    {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]},
+                          {"key": "app", "operator": "Exists"}]},
+    {"matchExpressions": [{"key": "app", "operator": "Exists", "values": []}]},
+    {"matchExpressions": [{"key": "app", "operator": "In", "values": []}]},  # refused: In needs values
+    {"matchExpressions": [{"key": "app", "operator": "Exists", "values": ["x"]}]},  # refused: Exists has none
+    {"matchExpressions": [{"key": {"not": "a string"}, "operator": "In", "values": ["x"]}]},
+    {"matchExpressions": [{"key": "app", "operator": "In", "values": "web"}]},
+    {"matchLabels": {"app": 1}},
+]
+
+
+@pytest.mark.parametrize("selector", SELECTORS)
+def test_a_selector_seen_again_parses_as_it_did_the_first_time(selector):
+    # The second reading takes the shortcut for label keys and values already seen valid; it must not differ.
+    first: list[str] = []
+    second: list[str] = []
+    assert parse_selector(selector, "sel", first) == parse_selector(selector, "sel", second)
+    assert first == second
