@@ -30,6 +30,7 @@ import functools
 import ipaddress
 import json
 import re
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -493,9 +494,10 @@ def _cel_lt(a: Any, b: Any) -> bool:
     raise RuleError(f"no such overload: {_json_type(a)} < {_json_type(b)}")
 
 
-def evaluate_rule(rule: str, value: Any, native: bool = True) -> bool:
-    """Whether `value` (as `self`) passes the CEL `rule`. Raises RuleError when the rule cannot be evaluated."""
-    if native and rule in NATIVE_RULES:
+def evaluate_rule(rule: str, value: Any, native: bool = True, variable: str = "self") -> bool:
+    """Whether `value` (as `self`, or as `variable`: a ValidatingAdmissionPolicy's `object`, say) passes the CEL
+    `rule`. Raises RuleError when the rule cannot be compiled or evaluated."""
+    if native and variable == "self" and rule in NATIVE_RULES:
         return NATIVE_RULES[rule](value)
     try:
         import celpy  # a second to build its parser: only for rules without a native version
@@ -503,7 +505,9 @@ def evaluate_rule(rule: str, value: Any, native: bool = True) -> bool:
         raise RuleError("no native evaluation of this rule, and cel-python is not installed") from None
 
     try:
-        result = _cel_program(rule).evaluate({"self": celpy.json_to_cel(value)})
+        result = _cel_program(rule).evaluate({variable: celpy.json_to_cel(value)})
+    except celpy.CELParseError as exc:
+        raise RuleError(f"not a CEL expression: {exc}") from None
     except celpy.CELEvalError as exc:
         result = exc
     if isinstance(result, celpy.CELEvalError):
@@ -519,8 +523,14 @@ def evaluate_rule(rule: str, value: Any, native: bool = True) -> bool:
 def _cel_program(rule: str) -> Any:
     import celpy
 
-    env = celpy.Environment()
-    return env.program(env.compile(rule), functions=cel_functions())
+    # celpy.Environment raises the interpreter's recursion limit for good; the rules here are shallow, and the
+    # rest of the process keeps the limit it had.
+    limit = sys.getrecursionlimit()
+    try:
+        env = celpy.Environment()
+        return env.program(env.compile(rule), functions=cel_functions())
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def _cel(node: _Node, value: Any, path: str, root: bool = False) -> Iterator[str]:
