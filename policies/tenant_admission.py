@@ -22,13 +22,15 @@ the API server's verdicts equal (tests/lab/test_admission.py).
 from __future__ import annotations
 
 from kube.labels import POLICY_PATTERN, TENANT, managed
+from policies.cluster_policy import GROUP
+from stackconfig.cni import ADMIN_NETWORK_POLICY, CLUSTER_NETWORK_POLICY
 
 NAME = "tenancy-tenant-ingress"
 PATTERN = "tenant-ingress-admission"
 API_VERSION = "admissionregistration.k8s.io/v1"
+POLICY_KIND, BINDING_KIND = "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"
 # The cluster policy resource whose `create` permission marks a requester as the platform, per rendered API.
-AUTHORITY = {"ClusterNetworkPolicy": "clusternetworkpolicies", "AdminNetworkPolicy": "adminnetworkpolicies"}
-GROUP = "policy.networking.k8s.io"
+AUTHORITY = {CLUSTER_NETWORK_POLICY: "clusternetworkpolicies", ADMIN_NETWORK_POLICY: "adminnetworkpolicies"}
 
 # (name, CEL expression, message): what each validation refuses, in the order the API server evaluates them.
 VALIDATIONS = (
@@ -54,7 +56,7 @@ def tenant_ingress_admission(api: str) -> list[dict]:
     """The ValidatingAdmissionPolicy and its binding, for the cluster policy API `api` the stack renders."""
     labels = {**managed(), POLICY_PATTERN: PATTERN}
     policy = {
-        "apiVersion": API_VERSION, "kind": "ValidatingAdmissionPolicy", "metadata": {"name": NAME, "labels": labels},
+        "apiVersion": API_VERSION, "kind": POLICY_KIND, "metadata": {"name": NAME, "labels": labels},
         "spec": {
             "failurePolicy": "Fail",
             "matchConstraints": {"resourceRules": [{
@@ -67,7 +69,7 @@ def tenant_ingress_admission(api: str) -> list[dict]:
         },
     }
     binding = {
-        "apiVersion": API_VERSION, "kind": "ValidatingAdmissionPolicyBinding",
+        "apiVersion": API_VERSION, "kind": BINDING_KIND,
         "metadata": {"name": NAME, "labels": dict(labels)},
         "spec": {
             "policyName": NAME, "validationActions": ["Deny"],

@@ -1,6 +1,6 @@
 """What the cluster's admission refuses to a tenant: the program's ValidatingAdmissionPolicy for tenants'
 NetworkPolicies (policies/tenant_admission.py), read from the manifests themselves, its CEL validations evaluated
-by cel-python on each NetworkPolicy the program did not render.
+by cel-python (`kube.customresources.evaluate_rule`) on each NetworkPolicy the program did not render.
 
     admission = Admission.of(manifests, tenant_authored)
     admission.refusal(obj)        # Refusal(...) when the API server would refuse `obj` to a tenant, else None
@@ -12,23 +12,23 @@ policy with any other match condition, parameters, variables or object selector 
 nothing here). A validation that fails to evaluate refuses too, as `failurePolicy: Fail` makes the API server do.
 
 Whether an object is a *proposal* or *exists* decides what `check` does with a refusal: an object without the
-fields only the API server sets (`uid`, `resourceVersion`, `creationTimestamp`) is a manifest that has yet to be
-applied, which a tenant could not apply; an object with them is in the cluster (created before the policy, or by
-someone who may write cluster policies) and stays in every verdict.
+metadata only the API server writes (`uid`, `resourceVersion`, `creationTimestamp`, ...: `kube.serverside`) is a
+manifest that has yet to be applied, which a tenant could not apply; an object with it is in the cluster (created
+before the policy, or by someone who may write cluster policies) and stays in every verdict.
 """
 
 from __future__ import annotations
 
-import functools
-import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from analysis.reachability.selectors import parse_selector
-from policies.tenant_admission import API_VERSION, AUTHORITY, platform_condition
+from kube.customresources import RuleError, evaluate_rule
+from kube.labels import NAMESPACE_NAME
+from kube.serverside import SERVER_METADATA
+from policies.tenant_admission import API_VERSION, AUTHORITY, BINDING_KIND, POLICY_KIND, platform_condition
 
-SERVER_SET = ("uid", "resourceVersion", "creationTimestamp")
 _TENANT_CONDITIONS = frozenset(platform_condition(api) for api in AUTHORITY)
 
 
@@ -45,7 +45,7 @@ class Refusal:
 def exists(obj: dict) -> bool:
     """The object was read from a cluster: it carries a field only the API server sets."""
     metadata = obj.get("metadata") or {}
-    return any(metadata.get(key) for key in SERVER_SET)
+    return any(metadata.get(key) for key in SERVER_METADATA)
 
 
 @dataclass(frozen=True)
@@ -94,10 +94,10 @@ class Admission:
             name = str(metadata.get("name", ""))
             if kind == "Namespace":
                 # The API server labels every namespace with its name.
-                labels[name] = {**(metadata.get("labels") or {}), "kubernetes.io/metadata.name": name}
-            elif obj.get("apiVersion") == API_VERSION and kind == "ValidatingAdmissionPolicy":
+                labels[name] = {**(metadata.get("labels") or {}), NAMESPACE_NAME: name}
+            elif obj.get("apiVersion") == API_VERSION and kind == POLICY_KIND:
                 specs[name] = obj.get("spec") or {}
-            elif obj.get("apiVersion") == API_VERSION and kind == "ValidatingAdmissionPolicyBinding":
+            elif obj.get("apiVersion") == API_VERSION and kind == BINDING_KIND:
                 bindings.append(obj.get("spec") or {})
         policies = []
         for binding in bindings:
@@ -135,24 +135,7 @@ class Admission:
 
 
 def _holds(expression: str, obj: dict) -> bool:
-    import celpy  # a quarter of a second to build: only when a tenant's NetworkPolicy meets an admission policy
-
     try:
-        result = _program(expression).evaluate({"object": celpy.json_to_cel(obj)})
-    except (celpy.CELEvalError, celpy.CELParseError):
+        return evaluate_rule(expression, obj, variable="object")
+    except RuleError:
         return False
-    return result is True or (not isinstance(result, celpy.CELEvalError) and bool(result))
-
-
-@functools.lru_cache(maxsize=None)
-def _program(expression: str) -> Any:
-    import celpy
-
-    # celpy.Environment raises the interpreter's recursion limit for good; these expressions are shallow, and the
-    # rest of the process keeps the limit it had.
-    limit = sys.getrecursionlimit()
-    try:
-        env = celpy.Environment()
-        return env.program(env.compile(expression))
-    finally:
-        sys.setrecursionlimit(limit)

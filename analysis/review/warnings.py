@@ -13,6 +13,7 @@ from analysis.review.diff import Diff, FlowChange
 from analysis.reachability.clusterpolicy import ClusterPolicy
 from analysis.reachability.direction import Direction
 from analysis.reachability.model import Cluster, Policy, Resource, Workload
+from policies.tenant_admission import BINDING_KIND, POLICY_KIND
 
 CROSS_TENANT = "cross-tenant"
 DATABASE = "database"
@@ -160,7 +161,7 @@ def _tier_text(policy: ClusterPolicy) -> str:
 
 # Admission decides which NetworkPolicies tenants may write (policies/tenant_admission.py): no flow changes when it
 # goes, only what tenants can do next.
-ADMISSION_KINDS = ("ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+ADMISSION_KINDS = (POLICY_KIND, BINDING_KIND)
 
 
 def cluster_policy_warnings(old: Cluster, new: Cluster, diff: Diff) -> list[ReviewWarning]:
