@@ -314,13 +314,25 @@ class Facts:
         self.intent: Intent = DeclaredIntent(config) if config is not None else LabelledIntent()
         self.cluster_config = self.intent.cluster
         # A tenant's NetworkPolicy the cluster's admission policy refuses to tenants: a proposal is left out (it
-        # could not be applied), one read from a cluster stays in (it is there); both are reported.
+        # could not be applied), one read from a cluster stays in (it is there); both are reported, by
+        # namespace/name.
+        self.refused_proposals: list[tuple[str, Refusal]] = []
+        self.refused_but_present: dict[str, Refusal] = {}
         admission = Admission.of(manifests, lambda obj: not self.intent.is_program_policy(obj))
-        self.refused: list[tuple[dict, Refusal]] = []
         if admission and by_tenants:
-            self.refused = [(m, r) for m in manifests if (r := admission.refusal(m)) is not None]
-            if any(not exists(m) for m, _ in self.refused):
-                left_out = {id(m) for m, _ in self.refused if not exists(m)}
+            left_out: set[int] = set()
+            for m in manifests:
+                refusal = admission.refusal(m)
+                if refusal is None:
+                    continue
+                ref = f"{m['metadata'].get('namespace')}/{m['metadata'].get('name')}"
+                if exists(m):
+                    self.refused_but_present[ref] = refusal
+                else:
+                    self.refused_proposals.append((ref, refusal))
+                    left_out.add(id(m))
+            self.refused_proposals.sort(key=lambda pair: pair[0])
+            if left_out:
                 manifests = [m for m in manifests if id(m) not in left_out]
         given = load_objects(manifests)
         self.context = self._missing_context(given)
@@ -334,23 +346,6 @@ class Facts:
         self.workloads: dict[str, Workload] = {w.endpoint: w for w in self.analysed.workloads}
         self.witness_endpoints = frozenset(w.endpoint for w in self.witnesses)
         self.witness_namespaces = frozenset(o["metadata"]["name"] for o in witness_objs if o["kind"] == "Namespace")
-
-    # ------------------------------------------------------------------------------------------------ admission
-
-    @staticmethod
-    def _ref(obj: dict) -> str:
-        metadata = obj.get("metadata") or {}
-        return f"{metadata.get('namespace')}/{metadata.get('name')}"
-
-    @cached_property
-    def refused_proposals(self) -> list[tuple[str, Refusal]]:
-        """(namespace/name, why) of the tenants' NetworkPolicies admission would refuse, left out of the verdicts."""
-        return sorted((self._ref(m), r) for m, r in self.refused if not exists(m))
-
-    @cached_property
-    def refused_but_present(self) -> dict[str, Refusal]:
-        """namespace/name -> why, of tenants' NetworkPolicies in the cluster that admission refuses to tenants."""
-        return {self._ref(m): r for m, r in self.refused if exists(m)}
 
     # ------------------------------------------------------------------------------------------------ context
 
