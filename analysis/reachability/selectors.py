@@ -222,10 +222,6 @@ def parse_selector(obj: object, path: str, problems: list[str]) -> Selector:
         problems.append(f"{path}.matchExpressions: expected a list, got {type(exprs).__name__}")
         exprs = None
     for i, expr in enumerate(exprs or ()):
-        known = _known_requirement(expr)
-        if known is not None:
-            reqs.append(known)
-            continue
         epath = f"{path}.matchExpressions[{i}]"
         if not isinstance(expr, dict):
             problems.append(f"{epath}: expected a mapping, got {type(expr).__name__}")
@@ -258,19 +254,3 @@ def parse_selector(obj: object, path: str, problems: list[str]) -> Selector:
         reqs.sort(key=lambda r: (r.key, r.operator, sorted(r.values)))
     return Selector(tuple(reqs))
 
-
-def _known_requirement(expr: object) -> Requirement | None:
-    """The requirement `expr` states when it is well-formed with a key and values seen valid before (the common
-    case); None sends it through the checks that word the problems."""
-    if type(expr) is not dict:
-        return None
-    key, op, values = expr.get("key"), expr.get("operator"), expr.get("values")
-    if type(key) is not str or key not in _VALID_KEYS or op not in OPERATORS:
-        return None
-    if values is None:
-        values = []
-    elif type(values) is not list or not all(type(v) is str and v in _VALID_VALUES for v in values):
-        return None
-    if bool(values) != (op in ("In", "NotIn")):
-        return None
-    return Requirement(key, op, frozenset(values))
