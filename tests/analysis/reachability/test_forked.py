@@ -38,7 +38,10 @@ def test_an_interrupted_parent_leaves_no_child(tmp_path):
 
     def slow(x: int) -> int:
         if os.getpid() != parent:
-            marker.write_text(str(os.getpid()))
+            # Written whole, then renamed: the parent must never see the marker empty.
+            partial = tmp_path / "child.pid.partial"
+            partial.write_text(str(os.getpid()))
+            partial.rename(marker)
             time.sleep(60)
             return x
         while not marker.exists():
