@@ -428,10 +428,8 @@ class Engine:
 
     def suggest(self, name: str, n: int = 5) -> list[str]:
         close = difflib.get_close_matches(name, self.workloads, n=n, cutoff=0.5)
-        try:
-            tail = Endpoint.parse(name).name
-        except ValueError:
-            tail = name
+        parsed = Endpoint.parse_or_none(name)
+        tail = parsed.name if parsed is not None else name
         for w in self.workloads:
             if len(close) >= n:
                 break
